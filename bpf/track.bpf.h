@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Per-socket tracking shared by every attach mode: the wrappers in
+ * whoclosed.bpf.c turn their hook's arguments into (sk, key) and call here. */
+#ifndef WHOCLOSED_TRACK_BPF_H
+#define WHOCLOSED_TRACK_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "whoclosed.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define PF_EXITING 0x00000004
+
+/* Set by userspace before load. */
+const volatile __u32 filter_pid = 0;
+const volatile char filter_comm[WC_COMM_LEN] = {};
+const volatile __u64 filter_cgroup = 0;
+const volatile __u64 filter_netns = 0;
+const volatile __u32 filter_nports = 0;
+const volatile __u16 filter_ports[WC_MAX_PORT_FILTERS] = {};
+const volatile __u64 wakeup_threshold = 1 << 20;
+const volatile bool io_hooks = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct close_record);
+} socks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WC_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct close_record);
+} scratch SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+/* Per-CPU flag: this CPU is serving a softirq (maintained by the
+ * irq:softirq_entry/exit hooks). This kernel exports no per-CPU data symbols
+ * (no KALLSYMS_ALL), so preempt_count cannot be read directly. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} in_softirq SEC(".maps");
+
+static __always_inline void set_softirq(__u32 on)
+{
+	__u32 zero = 0;
+	__u32 *v = bpf_map_lookup_elem(&in_softirq, &zero);
+
+	if (v)
+		*v = on;
+}
+
+/* True only when the CPU runs a task in process context, not while serving a
+ * softirq, where `current` is just whatever task the interrupt landed on.
+ * TCP never changes state in hard IRQ or NMI context. */
+static __always_inline bool in_task(void)
+{
+	__u32 zero = 0;
+	__u32 *v = bpf_map_lookup_elem(&in_softirq, &zero);
+
+	return v && !*v;
+}
+
+static __always_inline __u64 read_cookie(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+}
+
+static __always_inline bool is_tcp_inet(const struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	if (family != AF_INET && family != AF_INET6)
+		return false;
+	return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP;
+}
+
+static __always_inline void capture_addrs(struct close_record *rec, const struct sock *sk)
+{
+	__u16 sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+
+	/* After unhashing at CLOSE the port reads 0: keep what we saw before. */
+	if (!sport)
+		return;
+	rec->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	rec->sport = sport;
+	rec->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (rec->family == AF_INET) {
+		bpf_core_read(rec->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(rec->daddr, 4, &sk->__sk_common.skc_daddr);
+	} else {
+		bpf_core_read(rec->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(rec->daddr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+}
+
+static __always_inline void set_owner(struct close_record *rec)
+{
+	rec->owner_pid = bpf_get_current_pid_tgid() >> 32;
+	rec->owner_cgroup = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(rec->owner_comm, sizeof(rec->owner_comm));
+	rec->flags |= WC_F_HAS_OWNER;
+}
+
+/* The task now in process context sent this socket's FIN or RST. */
+static __always_inline void set_closer(struct close_record *rec)
+{
+	struct task_struct *task;
+	__u64 id;
+
+	if ((rec->flags & WC_F_HAS_CLOSER) || !in_task())
+		return;
+	id = bpf_get_current_pid_tgid();
+	task = (struct task_struct *)bpf_get_current_task();
+	rec->closer_pid = id >> 32;
+	rec->closer_tid = (__u32)id;
+	rec->closer_cgroup = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(rec->closer_comm, sizeof(rec->closer_comm));
+	if (BPF_CORE_READ(task, flags) & PF_EXITING)
+		rec->flags |= WC_F_CLOSER_EXITING;
+	rec->flags |= WC_F_HAS_CLOSER;
+}
+
+static __always_inline void push_state(struct close_record *rec, int state)
+{
+	__u32 n = rec->nstates;
+
+	if (n < WC_MAX_STATES) {
+		rec->states[n] = state;
+		rec->nstates = n + 1;
+		return;
+	}
+	/* Keep the final state truthful; the middle is what gets lost. */
+	rec->states[WC_MAX_STATES - 1] = state;
+	rec->flags |= WC_F_STATES_TRUNCATED;
+}
+
+static __always_inline bool comm_matches(const char *comm)
+{
+	for (int i = 0; i < WC_COMM_LEN; i++) {
+		if (comm[i] != filter_comm[i])
+			return false;
+		if (!comm[i])
+			break;
+	}
+	return true;
+}
+
+static __always_inline bool passes_filters(const struct close_record *rec)
+{
+	if (filter_pid && rec->owner_pid != filter_pid && rec->closer_pid != filter_pid)
+		return false;
+	if (filter_comm[0] && !comm_matches(rec->owner_comm) && !comm_matches(rec->closer_comm))
+		return false;
+	if (filter_cgroup && rec->owner_cgroup != filter_cgroup && rec->closer_cgroup != filter_cgroup)
+		return false;
+	if (filter_netns && rec->netns != filter_netns)
+		return false;
+	if (filter_nports) {
+		bool hit = false;
+
+		for (int i = 0; i < WC_MAX_PORT_FILTERS; i++) {
+			if (i >= filter_nports)
+				break;
+			if (filter_ports[i] == rec->sport || filter_ports[i] == rec->dport)
+				hit = true;
+		}
+		if (!hit)
+			return false;
+	}
+	return true;
+}
+
+/* One ring record per socket. Submitting without a wake-up and letting the
+ * reader drain on a short timer keeps the cost per connection to in-kernel
+ * work; a wake-up is forced only when the ring fills past the threshold. */
+static __always_inline void emit(const struct close_record *rec)
+{
+	struct close_record *out;
+	__u64 flags;
+
+	if (!passes_filters(rec)) {
+		count(WC_CNT_FILTERED);
+		return;
+	}
+	out = bpf_ringbuf_reserve(&events, sizeof(*out), 0);
+	if (!out) {
+		count(WC_CNT_RING_FULL);
+		return;
+	}
+	__builtin_memcpy(out, rec, sizeof(*out));
+	flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_threshold ?
+			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (flags == BPF_RB_FORCE_WAKEUP)
+		count(WC_CNT_WAKEUPS);
+	bpf_ringbuf_submit(out, flags);
+	count(WC_CNT_EMITTED);
+}
+
+static __always_inline struct close_record *new_record(const struct sock *sk, __u64 key,
+							int oldstate, int newstate)
+{
+	__u32 zero = 0;
+	struct close_record *rec = bpf_map_lookup_elem(&scratch, &zero);
+	long err;
+
+	if (!rec)
+		return NULL;
+	__builtin_memset(rec, 0, sizeof(*rec));
+	rec->cookie = key;
+	rec->flags = WC_F_HAS_COOKIE | (io_hooks ? WC_F_IO_TRACKED : 0);
+	rec->ts_open_ns = bpf_ktime_get_boot_ns();
+	rec->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	if ((oldstate == WC_TCP_CLOSE && newstate == WC_TCP_SYN_SENT) ||
+	    (oldstate == WC_TCP_LISTEN && newstate == WC_TCP_SYN_RECV))
+		rec->flags |= WC_F_SEEN_OPEN;
+	else
+		push_state(rec, oldstate); /* opened before tracing: say where we found it */
+	err = bpf_map_update_elem(&socks, &key, rec, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST */) {
+		count(WC_CNT_MAP_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&socks, &key);
+}
+
+static __always_inline void on_state(const struct sock *sk, __u64 key, int oldstate, int newstate)
+{
+	struct close_record *rec;
+	__u64 now;
+
+	if (!key || newstate == WC_TCP_LISTEN || (oldstate == WC_TCP_LISTEN && newstate == WC_TCP_CLOSE))
+		return;
+	rec = bpf_map_lookup_elem(&socks, &key);
+	if (rec && oldstate == WC_TCP_CLOSE && newstate == WC_TCP_SYN_SENT) {
+		/* connect() again on a socket whose first attempt failed: a new life. */
+		emit(rec);
+		bpf_map_delete_elem(&socks, &key);
+		rec = NULL;
+	}
+	if (!rec) {
+		if (newstate == WC_TCP_CLOSE && oldstate == WC_TCP_CLOSE)
+			return;
+		rec = new_record(sk, key, oldstate, newstate);
+		if (!rec)
+			return;
+	}
+	now = bpf_ktime_get_boot_ns();
+	capture_addrs(rec, sk);
+	/* close() after shutdown(SHUT_WR) re-enters FIN_WAIT1: one state, one FIN. */
+	if (oldstate == newstate)
+		return;
+	push_state(rec, newstate);
+	switch (newstate) {
+	case WC_TCP_SYN_SENT:
+		if (in_task())
+			set_owner(rec);
+		break;
+	case WC_TCP_FIN_WAIT1: /* our FIN went first */
+	case WC_TCP_LAST_ACK:  /* our FIN answers theirs */
+		if (!rec->ts_first_fin_ns)
+			rec->ts_first_fin_ns = now;
+		set_closer(rec);
+		break;
+	case WC_TCP_CLOSE_WAIT:
+		if (!rec->ts_first_fin_ns)
+			rec->ts_first_fin_ns = now;
+		break;
+	case WC_TCP_CLOSE:
+		rec->ts_close_ns = now;
+		break;
+	}
+}
+
+static __always_inline void on_reset(const struct sock *sk, bool sent)
+{
+	struct close_record *rec;
+	__u64 key;
+
+	if (!sk)
+		return;
+	key = read_cookie(sk);
+	if (!key)
+		return;
+	rec = bpf_map_lookup_elem(&socks, &key);
+	if (!rec)
+		return;
+	rec->flags |= sent ? WC_F_RST_SENT : WC_F_RST_RECEIVED;
+	if (!rec->ts_first_fin_ns)
+		rec->ts_first_fin_ns = bpf_ktime_get_boot_ns();
+	if (sent)
+		set_closer(rec);
+}
+
+static __always_inline void on_destroy(const struct sock *sk)
+{
+	struct close_record *rec;
+	__u64 key = read_cookie(sk);
+
+	if (!key)
+		return;
+	rec = bpf_map_lookup_elem(&socks, &key);
+	if (!rec)
+		return;
+	emit(rec);
+	bpf_map_delete_elem(&socks, &key);
+}
+
+static __always_inline void on_io(const struct sock *sk, int ret, int flags, bool sent)
+{
+	struct close_record *rec;
+	__u64 key, now;
+
+	if (ret <= 0 || (flags & 2 /* MSG_PEEK */) || !sk)
+		return;
+	key = read_cookie(sk);
+	if (!key)
+		return;
+	rec = bpf_map_lookup_elem(&socks, &key);
+	if (!rec)
+		return;
+	if (sent)
+		__sync_fetch_and_add(&rec->bytes_sent, ret);
+	else
+		__sync_fetch_and_add(&rec->bytes_received, ret);
+	now = bpf_ktime_get_boot_ns();
+	/* Bytes read after the peer's FIN arrived before it on the wire. */
+	if (rec->ts_first_fin_ns && now > rec->ts_first_fin_ns)
+		now = rec->ts_first_fin_ns;
+	rec->ts_last_payload_ns = now;
+	if (!(rec->flags & WC_F_HAS_OWNER) && in_task())
+		set_owner(rec);
+}
+
+/* accept()/accept4() returned fd: the calling task owns the new socket. */
+static __always_inline void on_accept(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct file **fds, *file;
+	struct close_record *rec;
+	struct socket *sock;
+	struct sock *sk;
+	__u64 key;
+
+	if (fd < 0 || fd >= BPF_CORE_READ(task, files, fdt, max_fds))
+		return;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return;
+	sock = BPF_CORE_READ(file, private_data);
+	if (!sock)
+		return;
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return;
+	key = read_cookie(sk);
+	if (!key)
+		return;
+	rec = bpf_map_lookup_elem(&socks, &key);
+	if (rec)
+		set_owner(rec);
+}
+
+#endif

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/* whoclosed kernel side. Every attach mode has thin wrappers here; the
+ * loader enables exactly one mode's programs (see userspace/loader). */
+#include "track.bpf.h"
+#include <bpf/bpf_tracing.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* ---- mode tp_btf (kernel >= 5.5 with BTF): the primary path ---- */
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(btf_set_state, const struct sock *sk, int oldstate, int newstate)
+{
+	if (!is_tcp_inet(sk))
+		return 0;
+	on_state(sk, bpf_get_socket_cookie((void *)sk), oldstate, newstate);
+	return 0;
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(btf_destroy, struct sock *sk)
+{
+	on_destroy(sk);
+	return 0;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(btf_send_reset, const struct sock *sk)
+{
+	on_reset(sk, true);
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(btf_receive_reset, struct sock *sk)
+{
+	on_reset(sk, false);
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(btf_send_length, struct sock *sk, int ret, int flags)
+{
+	on_io(sk, ret, flags, true);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(btf_recv_length, struct sock *sk, int ret, int flags)
+{
+	on_io(sk, ret, flags, false);
+	return 0;
+}
+
+SEC("tp_btf/softirq_entry")
+int BPF_PROG(btf_softirq_entry)
+{
+	set_softirq(1);
+	return 0;
+}
+
+SEC("tp_btf/softirq_exit")
+int BPF_PROG(btf_softirq_exit)
+{
+	set_softirq(0);
+	return 0;
+}
+
+/* ---- shared by every mode: softirq context, owners of accepted sockets ---- */
+
+SEC("tracepoint/irq/softirq_entry")
+int tp_softirq_entry(void *ctx)
+{
+	set_softirq(1);
+	return 0;
+}
+
+SEC("tracepoint/irq/softirq_exit")
+int tp_softirq_exit(void *ctx)
+{
+	set_softirq(0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int tp_exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	on_accept(ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int tp_exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	on_accept(ctx->ret);
+	return 0;
+}
+
+/* ---- mode tracepoint (>= 4.16 without tp_btf): classic tracepoints ---- */
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int tp_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	const struct sock *sk = ctx->skaddr;
+	__u64 key;
+
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	/* No cookie helper for this program type: a socket without a cookie
+	 * yet is keyed by its address, which is unique until destroy. */
+	key = read_cookie(sk);
+	on_state(sk, key ? key : (__u64)sk, ctx->oldstate, ctx->newstate);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_destroy_sock")
+int tp_destroy(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	on_destroy(ctx->skaddr);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_send_reset")
+int tp_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
+{
+	on_reset(ctx->skaddr, true);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_receive_reset")
+int tp_receive_reset(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	on_reset(ctx->skaddr, false);
+	return 0;
+}
+
+/* ---- mode fentry (BTF trampolines) and mode kprobe (kernels < 4.16) ---- */
+
+SEC("fentry/tcp_set_state")
+int BPF_PROG(fentry_set_state, struct sock *sk, int state)
+{
+	if (!is_tcp_inet(sk))
+		return 0;
+	on_state(sk, bpf_get_socket_cookie(sk), BPF_CORE_READ(sk, __sk_common.skc_state), state);
+	return 0;
+}
+
+SEC("fentry/tcp_v4_destroy_sock")
+int BPF_PROG(fentry_destroy, struct sock *sk)
+{
+	on_destroy(sk);
+	return 0;
+}
+
+SEC("fentry/tcp_send_active_reset")
+int BPF_PROG(fentry_send_reset, struct sock *sk)
+{
+	on_reset(sk, true);
+	return 0;
+}
+
+SEC("fentry/tcp_reset")
+int BPF_PROG(fentry_receive_reset, struct sock *sk)
+{
+	on_reset(sk, false);
+	return 0;
+}
+
+static __always_inline __u64 kprobe_key(const struct sock *sk)
+{
+	__u64 key = read_cookie(sk);
+
+	return key ? key : (__u64)sk;
+}
+
+SEC("kprobe/tcp_set_state")
+int BPF_KPROBE(kprobe_set_state, struct sock *sk, int state)
+{
+	if (!is_tcp_inet(sk))
+		return 0;
+	on_state(sk, kprobe_key(sk), BPF_CORE_READ(sk, __sk_common.skc_state), state);
+	return 0;
+}
+
+SEC("kprobe/tcp_v4_destroy_sock")
+int BPF_KPROBE(kprobe_destroy, struct sock *sk)
+{
+	on_destroy(sk);
+	return 0;
+}
+
+SEC("kprobe/tcp_send_active_reset")
+int BPF_KPROBE(kprobe_send_reset, struct sock *sk)
+{
+	on_reset(sk, true);
+	return 0;
+}
+
+SEC("kprobe/tcp_reset")
+int BPF_KPROBE(kprobe_receive_reset, struct sock *sk)
+{
+	on_reset(sk, false);
+	return 0;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/* The kernel/userspace ABI of whoclosed: plain C, fixed-size structs only,
+ * largest fields first. Included by bpf/whoclosed.bpf.c and by userspace. */
+#ifndef WHOCLOSED_ABI_H
+#define WHOCLOSED_ABI_H
+
+#define WC_COMM_LEN 16
+#define WC_MAX_STATES 14
+#define WC_MAX_PORT_FILTERS 16
+
+/* TCP states as the kernel numbers them (include/net/tcp_states.h). */
+enum wc_tcp_state {
+	WC_TCP_ESTABLISHED = 1,
+	WC_TCP_SYN_SENT = 2,
+	WC_TCP_SYN_RECV = 3,
+	WC_TCP_FIN_WAIT1 = 4,
+	WC_TCP_FIN_WAIT2 = 5,
+	WC_TCP_TIME_WAIT = 6,
+	WC_TCP_CLOSE = 7,
+	WC_TCP_CLOSE_WAIT = 8,
+	WC_TCP_LAST_ACK = 9,
+	WC_TCP_LISTEN = 10,
+	WC_TCP_CLOSING = 11,
+	WC_TCP_NEW_SYN_RECV = 12,
+};
+
+/* close_record.flags */
+enum wc_record_flags {
+	WC_F_HAS_OWNER = 1u << 0,      /* owner_* learned in process context */
+	WC_F_HAS_CLOSER = 1u << 1,     /* closer_* set: a task sent our FIN/RST */
+	WC_F_CLOSER_EXITING = 1u << 2, /* that task was inside do_exit() */
+	WC_F_RST_SENT = 1u << 3,
+	WC_F_RST_RECEIVED = 1u << 4,
+	WC_F_IO_TRACKED = 1u << 5,     /* bytes_* and ts_last_payload_ns are meaningful */
+	WC_F_STATES_TRUNCATED = 1u << 6,
+	WC_F_SEEN_OPEN = 1u << 7,      /* the record starts at connect()/SYN_RECV */
+	WC_F_FLUSHED = 1u << 8,        /* emitted by the final map sweep, not at destroy */
+	WC_F_HAS_COOKIE = 1u << 9,
+};
+
+/* Indexes of the per-CPU drop/health counters (map "counters"). */
+enum wc_counter {
+	WC_CNT_RING_FULL = 0,   /* a close record could not be reserved: event lost */
+	WC_CNT_MAP_FULL = 1,    /* a socket could not be tracked: event lost */
+	WC_CNT_EMITTED = 2,     /* records submitted to the ring */
+	WC_CNT_WAKEUPS = 3,     /* forced reader wake-ups (ring past threshold) */
+	WC_CNT_FILTERED = 4,    /* closes dropped on purpose by a filter */
+	WC_CNT_MAX = 8,
+};
+
+/* One record per closed socket, submitted once to the ring buffer. */
+struct close_record {
+	unsigned long long cookie;
+	unsigned long long netns;             /* network namespace inode */
+	unsigned long long ts_open_ns;        /* CLOCK_BOOTTIME of the first transition seen */
+	unsigned long long ts_close_ns;       /* reached TCP_CLOSE */
+	unsigned long long ts_first_fin_ns;   /* first FIN (either way) or RST; 0 if none */
+	unsigned long long ts_last_payload_ns;/* last send/recv of payload; 0 if none */
+	unsigned long long bytes_sent;
+	unsigned long long bytes_received;
+	unsigned long long owner_cgroup;      /* cgroup v2 id */
+	unsigned long long closer_cgroup;
+	unsigned char saddr[16];              /* network order; IPv4 in the first 4 bytes */
+	unsigned char daddr[16];
+	unsigned int owner_pid;
+	unsigned int closer_pid;
+	unsigned int closer_tid;
+	unsigned int flags;                   /* enum wc_record_flags */
+	unsigned short sport;                 /* host order */
+	unsigned short dport;
+	unsigned short family;                /* AF_INET or AF_INET6 */
+	unsigned char nstates;
+	unsigned char states[WC_MAX_STATES];  /* enum wc_tcp_state, in order */
+	char owner_comm[WC_COMM_LEN];
+	char closer_comm[WC_COMM_LEN];
+};
+
+#endif

@@ -1,0 +1,209 @@
+#include "loader/tracer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <initializer_list>
+
+#include "loader/features.h"
+#include "whoclosed_bpf.skel.h"
+
+namespace whoclosed {
+
+const char* to_string(AttachMode m) {
+    switch (m) {
+    case AttachMode::TpBtf: return "tp_btf";
+    case AttachMode::Tracepoint: return "tracepoint";
+    case AttachMode::Fentry: return "fentry";
+    case AttachMode::Kprobe: return "kprobe";
+    }
+    return "unknown";
+}
+
+std::optional<AttachMode> attach_mode_from_string(const std::string& s) {
+    for (AttachMode m : {AttachMode::TpBtf, AttachMode::Tracepoint, AttachMode::Fentry,
+                         AttachMode::Kprobe})
+        if (s == to_string(m)) return m;
+    return std::nullopt;
+}
+
+namespace {
+
+std::vector<bpf_program*> programs_for(struct whoclosed_bpf* s, AttachMode m) {
+    auto& p = s->progs;
+    switch (m) {
+    case AttachMode::TpBtf:
+        return {p.btf_set_state, p.btf_destroy, p.btf_send_reset, p.btf_receive_reset,
+                p.btf_send_length, p.btf_recv_length, p.btf_softirq_entry, p.btf_softirq_exit,
+                p.tp_exit_accept4, p.tp_exit_accept};
+    case AttachMode::Tracepoint:
+        return {p.tp_set_state, p.tp_destroy, p.tp_send_reset, p.tp_receive_reset,
+                p.tp_softirq_entry, p.tp_softirq_exit, p.tp_exit_accept4, p.tp_exit_accept};
+    case AttachMode::Fentry:
+        return {p.fentry_set_state, p.fentry_destroy, p.fentry_send_reset,
+                p.fentry_receive_reset, p.tp_softirq_entry, p.tp_softirq_exit,
+                p.tp_exit_accept4, p.tp_exit_accept};
+    case AttachMode::Kprobe:
+        return {p.kprobe_set_state, p.kprobe_destroy, p.kprobe_send_reset,
+                p.kprobe_receive_reset, p.tp_softirq_entry, p.tp_softirq_exit,
+                p.tp_exit_accept4, p.tp_exit_accept};
+    }
+    return {};
+}
+
+void apply_config(struct whoclosed_bpf* s, const TracerConfig& cfg, AttachMode m) {
+    auto* ro = s->rodata;
+    ro->filter_pid = cfg.filter_pid;
+    std::memset(const_cast<char*>(ro->filter_comm), 0, sizeof(ro->filter_comm));
+    std::memcpy(const_cast<char*>(ro->filter_comm), cfg.filter_comm.data(),
+                std::min(cfg.filter_comm.size(), sizeof(ro->filter_comm) - 1));
+    ro->filter_cgroup = cfg.filter_cgroup;
+    ro->filter_netns = cfg.filter_netns;
+    size_t n = std::min<size_t>(cfg.filter_ports.size(), WC_MAX_PORT_FILTERS);
+    ro->filter_nports = static_cast<uint32_t>(n);
+    for (size_t i = 0; i < n; i++) ro->filter_ports[i] = cfg.filter_ports[i];
+    // Wake the reader early only when a quarter of the ring is waiting.
+    ro->wakeup_threshold = cfg.ring_bytes / 4;
+    ro->io_hooks = (m == AttachMode::TpBtf);
+    bpf_map__set_max_entries(s->maps.socks, cfg.max_sockets);
+    bpf_map__set_max_entries(s->maps.events, cfg.ring_bytes);
+}
+
+// Opens, loads and attaches the programs of one mode. On failure returns
+// nullptr and fills `err` with libbpf's reason.
+struct whoclosed_bpf* try_mode(const TracerConfig& cfg, AttachMode m, std::string& err, int& code) {
+    struct whoclosed_bpf* s = whoclosed_bpf__open();
+    if (!s) {
+        code = -errno;
+        err = std::string("cannot open BPF object: ") + std::strerror(errno);
+        return nullptr;
+    }
+    bpf_program* prog;
+    bpf_object__for_each_program(prog, s->obj) bpf_program__set_autoload(prog, false);
+    std::vector<bpf_program*> wanted = programs_for(s, m);
+    for (bpf_program* p : wanted) bpf_program__set_autoload(p, true);
+    apply_config(s, cfg, m);
+
+    code = whoclosed_bpf__load(s);
+    if (code) {
+        err = "load failed: " + std::string(std::strerror(-code)) + last_libbpf_error();
+        whoclosed_bpf__destroy(s);
+        return nullptr;
+    }
+    for (bpf_program* p : wanted) {
+        bpf_link* link = bpf_program__attach(p);
+        if (!link) {
+            code = -errno;
+            err = std::string("attach ") + bpf_program__name(p) + " failed: " +
+                  std::strerror(errno);
+            whoclosed_bpf__destroy(s);
+            return nullptr;
+        }
+        // Links are owned by the skeleton so whoclosed_bpf__destroy detaches them.
+        for (int i = 0; i < s->skeleton->prog_cnt; i++)
+            if (*s->skeleton->progs[i].prog == p) *s->skeleton->progs[i].link = link;
+    }
+    return s;
+}
+
+}  // namespace
+
+std::unique_ptr<Tracer> Tracer::open(const TracerConfig& cfg, std::vector<ModeAttempt>& attempts,
+                                     LoadError& error) {
+    capture_libbpf_output();
+    ensure_tracefs_mounted();
+    bool only_permission_errors = true;
+    for (AttachMode m : {AttachMode::TpBtf, AttachMode::Tracepoint, AttachMode::Fentry,
+                         AttachMode::Kprobe}) {
+        if (cfg.only_mode && *cfg.only_mode != m) continue;
+        std::string err;
+        int code = 0;
+        struct whoclosed_bpf* s = try_mode(cfg, m, err, code);
+        attempts.push_back({m, err});
+        if (s) {
+            auto t = std::unique_ptr<Tracer>(new Tracer(s, m));
+            t->ring_ = ring_buffer__new(bpf_map__fd(s->maps.events), &Tracer::on_ring_record,
+                                        t.get(), nullptr);
+            if (!t->ring_) {
+                error = {std::string("cannot create ring buffer reader: ") + std::strerror(errno),
+                         false};
+                return nullptr;
+            }
+            return t;
+        }
+        if (code != -EPERM && code != -EACCES) only_permission_errors = false;
+    }
+    error.missing_feature = true;
+    error.message = only_permission_errors
+                        ? "permission denied loading BPF programs: run as root (sudo) or grant "
+                          "CAP_BPF and CAP_PERFMON"
+                        : "no attach mode works on this kernel: see `whoclosed check`";
+    return nullptr;
+}
+
+Tracer::Tracer(struct whoclosed_bpf* skel, AttachMode mode) : skel_(skel), mode_(mode) {}
+
+Tracer::~Tracer() {
+    if (ring_) ring_buffer__free(ring_);
+    whoclosed_bpf__destroy(skel_);
+}
+
+int Tracer::on_ring_record(void* ctx, void* data, size_t size) {
+    auto* self = static_cast<Tracer*>(ctx);
+    (*self->current_fn_)(data, size);
+    self->current_count_++;
+    return 0;
+}
+
+int Tracer::poll(int timeout_ms, const RecordFn& fn) {
+    current_fn_ = &fn;
+    current_count_ = 0;
+    int rc = ring_buffer__poll(ring_, timeout_ms);
+    if (rc >= 0 || rc == -EINTR) rc = ring_buffer__consume(ring_);
+    current_fn_ = nullptr;
+    return rc < 0 ? rc : current_count_;
+}
+
+DropCounters Tracer::counters() const {
+    DropCounters c;
+    int ncpu = libbpf_num_possible_cpus();
+    if (ncpu <= 0) return c;
+    std::vector<uint64_t> values(static_cast<size_t>(ncpu));
+    auto sum = [&](uint32_t idx) {
+        uint64_t total = 0;
+        if (bpf_map__lookup_elem(skel_->maps.counters, &idx, sizeof(idx), values.data(),
+                                 values.size() * sizeof(uint64_t), 0) == 0)
+            for (uint64_t v : values) total += v;
+        return total;
+    };
+    c.ring_full = sum(WC_CNT_RING_FULL);
+    c.map_full = sum(WC_CNT_MAP_FULL);
+    c.emitted = sum(WC_CNT_EMITTED);
+    c.wakeups = sum(WC_CNT_WAKEUPS);
+    c.filtered = sum(WC_CNT_FILTERED);
+    return c;
+}
+
+void Tracer::drain_closed(const RecordFn& fn) {
+    uint64_t key = 0, next = 0;
+    bool first = true;
+    std::vector<uint64_t> closed;
+    while (bpf_map__get_next_key(skel_->maps.socks, first ? nullptr : &key, &next,
+                                 sizeof(next)) == 0) {
+        first = false;
+        key = next;
+        close_record rec{};
+        if (bpf_map__lookup_elem(skel_->maps.socks, &key, sizeof(key), &rec, sizeof(rec), 0))
+            continue;
+        if (rec.nstates == 0 || rec.states[rec.nstates - 1] != WC_TCP_CLOSE) continue;
+        rec.flags |= WC_F_FLUSHED;
+        fn(&rec, sizeof(rec));
+        closed.push_back(key);
+    }
+    for (uint64_t k : closed) bpf_map__delete_elem(skel_->maps.socks, &k, sizeof(k), 0);
+}
+
+}  // namespace whoclosed

@@ -1,0 +1,91 @@
+// Loads the BPF programs in the best attach mode this kernel supports and
+// exposes the ring of close records. The only place that touches the skeleton.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "whoclosed.h"
+
+struct whoclosed_bpf;   // the generated skeleton
+struct ring_buffer;
+
+namespace whoclosed {
+
+enum class AttachMode { TpBtf, Tracepoint, Fentry, Kprobe };
+const char* to_string(AttachMode m);
+std::optional<AttachMode> attach_mode_from_string(const std::string& s);
+
+struct TracerConfig {
+    uint32_t filter_pid = 0;
+    std::string filter_comm;
+    uint64_t filter_cgroup = 0;
+    uint64_t filter_netns = 0;
+    std::vector<uint16_t> filter_ports;
+    uint32_t max_sockets = 65536;
+    uint32_t ring_bytes = 8u << 20;
+    // Tries only this mode (tests of the fallbacks; env WHOCLOSED_ATTACH_MODE).
+    std::optional<AttachMode> only_mode;
+};
+
+struct ModeAttempt {
+    AttachMode mode;
+    std::string error;  // empty when the mode attached
+};
+
+struct DropCounters {
+    uint64_t ring_full = 0;
+    uint64_t map_full = 0;
+    uint64_t emitted = 0;
+    uint64_t wakeups = 0;
+    uint64_t filtered = 0;
+    uint64_t lost() const { return ring_full + map_full; }
+};
+
+// A failure to load or attach: what went wrong, and whether it is a missing
+// privilege or kernel feature (exit code 3) rather than a runtime error.
+struct LoadError {
+    std::string message;
+    bool missing_feature = false;
+};
+
+class Tracer {
+public:
+    using RecordFn = std::function<void(const void* data, size_t size)>;
+
+    // Probes modes in order tp_btf, tracepoint, fentry, kprobe; the first that
+    // loads and attaches wins. `attempts` receives every try, in order.
+    static std::unique_ptr<Tracer> open(const TracerConfig& cfg, std::vector<ModeAttempt>& attempts,
+                                        LoadError& error);
+    ~Tracer();
+    Tracer(const Tracer&) = delete;
+    Tracer& operator=(const Tracer&) = delete;
+
+    AttachMode mode() const { return mode_; }
+
+    // Waits up to timeout_ms, then drains the ring whether or not a wake-up
+    // came (records are submitted without wake-ups). Returns records read, or -errno.
+    int poll(int timeout_ms, const RecordFn& fn);
+
+    DropCounters counters() const;
+
+    // Records of sockets that reached CLOSE but whose file is still open, so
+    // tcp_destroy_sock has not fired yet: handed out once, at the end of a trace.
+    void drain_closed(const RecordFn& fn);
+
+private:
+    Tracer(struct whoclosed_bpf* skel, AttachMode mode);
+    static int on_ring_record(void* ctx, void* data, size_t size);
+
+    struct whoclosed_bpf* skel_;
+    struct ring_buffer* ring_ = nullptr;
+    AttachMode mode_;
+    const RecordFn* current_fn_ = nullptr;
+    int current_count_ = 0;
+};
+
+}  // namespace whoclosed
