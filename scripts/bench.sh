@@ -1,0 +1,318 @@
+#!/usr/bin/env bash
+# Throughput and cost of tracing: nginx (1 worker) on 127.0.0.1:18080 under
+# wrk with `Connection: close`, so every request is one TCP connection.
+# Each round runs every config back to back (interleaved, so drift on the
+# machine hits all configs alike):
+#   none       no tracer
+#   whoclosed  build/whoclosed trace -o FILE --port 18080 [--whoclosed-args]
+#   tcpstates  libbpf-tools tcpstates > /dev/null (the anchor)
+# and reports req/s, the ratio to `none` of the same round, events written
+# and lost, events per connection and tracer CPU per connection.
+# Not a test: ctest never runs it. Needs root (loads BPF programs).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+usage() {
+  cat <<'USAGE'
+usage: scripts/bench.sh [--rounds N] [--seconds S] [--configs LIST]
+                        [--whoclosed-args "ARGS"] [--connections C]
+  --rounds N            interleaved rounds (default 3)
+  --seconds S           wrk duration per run (default $SECS or 10)
+  --configs LIST        comma-separated: none,whoclosed,tcpstates (default all)
+  --whoclosed-args ARGS extra arguments for `whoclosed trace`, e.g. "--http auto"
+  --connections C       wrk connections (default 32)
+USAGE
+}
+
+ROUNDS=3
+SECONDS_PER_RUN=${SECS:-10}
+CONFIGS="none,whoclosed,tcpstates"
+WHOCLOSED_ARGS=""
+CONNECTIONS=32
+PORT=18080
+WHOCLOSED=${WHOCLOSED:-build/whoclosed} # override to bench another binary
+
+while (($# > 0)); do
+  case $1 in
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --seconds) SECONDS_PER_RUN=$2; shift 2 ;;
+    --configs) CONFIGS=$2; shift 2 ;;
+    --whoclosed-args) WHOCLOSED_ARGS=$2; shift 2 ;;
+    --connections) CONNECTIONS=$2; shift 2 ;;
+    -h | --help) usage; exit 0 ;;
+    *) printf 'bench: unknown argument %s\n' "$1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+[[ ${EUID} -eq 0 ]] || die "run as root (tracers load BPF programs)"
+[[ ${ROUNDS} =~ ^[1-9][0-9]*$ ]] || die "--rounds wants a positive integer"
+[[ ${SECONDS_PER_RUN} =~ ^[1-9][0-9]*$ ]] || die "--seconds wants a positive integer"
+IFS=, read -ra CONFIG_LIST <<<"${CONFIGS}"
+for config in "${CONFIG_LIST[@]}"; do
+  case ${config} in
+    none | whoclosed | tcpstates) ;;
+    *) die "unknown config '${config}' (none, whoclosed, tcpstates)" ;;
+  esac
+done
+read -ra EXTRA_ARGS <<<"${WHOCLOSED_ARGS}"
+
+for tool in nginx wrk python3; do
+  command -v "${tool}" >/dev/null || die "${tool} missing: run scripts/setup.sh"
+done
+if [[ ,${CONFIGS}, == *,whoclosed,* ]]; then
+  [[ -x ${WHOCLOSED} ]] || die "${WHOCLOSED} missing: run scripts/build.sh"
+fi
+if [[ ,${CONFIGS}, == *,tcpstates,* ]]; then
+  TCPSTATES=$(dpkg -L libbpf-tools 2>/dev/null | grep -m1 '/tcpstates$' || true)
+  [[ -n ${TCPSTATES} && -x ${TCPSTATES} ]] ||
+    die "tcpstates missing: install libbpf-tools (scripts/setup.sh)"
+fi
+CLK_TCK=$(getconf CLK_TCK)
+
+WORK=$(mktemp -d /tmp/whoclosed-bench.XXXXXX)
+NGINX_PID=""
+TRACER_PID=""
+
+# stop_pid PID SIGNAL: send SIGNAL, escalate to TERM then KILL after 5 s
+# each. (Background jobs of a script start with SIGINT ignored; a tool that
+# installs its own handler still gets it, a shell script would not.)
+stop_pid() {
+  local pid=$1 sig i
+  for sig in "$2" TERM KILL; do
+    kill -0 "${pid}" 2>/dev/null || break
+    [[ ${sig} == "$2" ]] || log "pid ${pid} ignored SIG$2: sending SIG${sig}"
+    kill "-${sig}" "${pid}" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+      kill -0 "${pid}" 2>/dev/null || break
+      sleep 0.1
+    done
+  done
+  wait "${pid}" 2>/dev/null || true
+}
+
+cleanup() {
+  if [[ -n ${TRACER_PID} ]]; then stop_pid "${TRACER_PID}" INT; fi
+  if [[ -n ${NGINX_PID} ]]; then stop_pid "${NGINX_PID}" QUIT; fi
+  rm -rf "${WORK}"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+start_nginx() {
+  mkdir -p "${WORK}/nginx/html" "${WORK}/nginx/temp"
+  # Small static body: the connection, not the payload, is what we measure.
+  printf 'whoclosed bench\n' >"${WORK}/nginx/html/index.html"
+  # Workers drop to nobody: they must be able to read the docroot.
+  chmod 0755 "${WORK}" "${WORK}/nginx" "${WORK}/nginx/html"
+  cat >"${WORK}/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid ${WORK}/nginx/nginx.pid;
+error_log ${WORK}/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_timeout 65;
+  client_body_temp_path ${WORK}/nginx/temp/body;
+  proxy_temp_path ${WORK}/nginx/temp/proxy;
+  fastcgi_temp_path ${WORK}/nginx/temp/fastcgi;
+  uwsgi_temp_path ${WORK}/nginx/temp/uwsgi;
+  scgi_temp_path ${WORK}/nginx/temp/scgi;
+  server {
+    listen 127.0.0.1:${PORT};
+    root ${WORK}/nginx/html;
+  }
+}
+CONF
+  nginx -p "${WORK}/nginx" -e "${WORK}/nginx/error.log" \
+    -c "${WORK}/nginx/nginx.conf" 2>"${WORK}/nginx/stderr.log" &
+  NGINX_PID=$!
+  local i
+  for ((i = 0; i < 50; i++)); do
+    if curl -fsS -o /dev/null "http://127.0.0.1:${PORT}/" 2>/dev/null; then
+      return 0
+    fi
+    kill -0 "${NGINX_PID}" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "${WORK}/nginx/error.log" "${WORK}/nginx/stderr.log" >&2 2>/dev/null || true
+  die "nginx did not come up on 127.0.0.1:${PORT} (is the port taken?)"
+}
+
+# tracer_cpu_ticks PID: utime+stime of all its threads, from /proc/PID/stat
+# (fields 14 and 15, counted after the ")" that ends the comm field).
+tracer_cpu_ticks() {
+  local stat f
+  stat=$(<"/proc/$1/stat")
+  stat=${stat##*) }
+  read -ra f <<<"${stat}"
+  echo $((f[11] + f[12]))
+}
+
+start_whoclosed() { # start_whoclosed OUTFILE ERRFILE
+  "${WHOCLOSED}" trace -o "$1" --port "${PORT}" "${EXTRA_ARGS[@]}" \
+    >"$1.stdout" 2>"$2" &
+  TRACER_PID=$!
+  local i
+  for ((i = 0; i < 300; i++)); do
+    grep -q '^whoclosed: tracing' "$2" 2>/dev/null && return 0
+    kill -0 "${TRACER_PID}" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$2" >&2
+  die "whoclosed did not report 'whoclosed: tracing'"
+}
+
+start_tcpstates() { # start_tcpstates ERRFILE
+  "${TCPSTATES}" >/dev/null 2>"$1" &
+  TRACER_PID=$!
+  # Its header goes to /dev/null, so readiness = it holds a BPF link (or a
+  # perf event with the program attached on kernels without BPF links).
+  local i
+  for ((i = 0; i < 300; i++)); do
+    if find "/proc/${TRACER_PID}/fd" -lname 'anon_inode:*bpf_link*' \
+      -o -lname 'anon_inode:*bpf-link*' -o -lname 'anon_inode:*perf_event*' \
+      2>/dev/null | grep -q .; then
+      sleep 0.2
+      return 0
+    fi
+    kill -0 "${TRACER_PID}" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$1" >&2
+  die "tcpstates did not attach"
+}
+
+# run_wrk OUTFILE: prints "<requests> <req/s> <socket errors>"
+run_wrk() {
+  wrk -t1 -c"${CONNECTIONS}" -d"${SECONDS_PER_RUN}s" -H 'Connection: close' \
+    "http://127.0.0.1:${PORT}/" >"$1"
+  python3 - "$1" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+reqs = re.search(r"(\d+) requests in", text)
+rps = re.search(r"Requests/sec:\s*([\d.]+)", text)
+errs = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", text))
+non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+if not reqs or not rps:
+    sys.exit("bench: cannot parse wrk output:\n" + text)
+print(reqs.group(1), rps.group(1), errs + (int(non2xx.group(1)) if non2xx else 0))
+PY
+}
+
+# summary_counts FILE...: prints "<events> <lost>" from the last summary line
+summary_counts() {
+  python3 - "$@" <<'PY'
+import json, sys
+summary = None
+for name in sys.argv[1:]:
+    with open(name) as f:
+        for line in f:
+            if '"summary"' not in line:
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            if obj.get("type") == "summary":
+                summary = obj
+if summary is None:
+    print("- -")
+else:
+    print(summary.get("events", "-"), summary.get("lost", "-"))
+PY
+}
+
+RESULTS=${WORK}/results.tsv # round config requests rps errors events lost cpu_ticks
+
+run_one() { # run_one ROUND CONFIG
+  local round=$1 config=$2 dir=${WORK}/r$1-$2 before after line events=- lost=- cpu=-
+  mkdir -p "${dir}"
+  case ${config} in
+    whoclosed) start_whoclosed "${dir}/trace.ndjson" "${dir}/tracer.err" ;;
+    tcpstates) start_tcpstates "${dir}/tracer.err" ;;
+  esac
+  if [[ -n ${TRACER_PID} ]]; then before=$(tracer_cpu_ticks "${TRACER_PID}"); fi
+  line=$(run_wrk "${dir}/wrk.txt")
+  if [[ -n ${TRACER_PID} ]]; then
+    # Let the tracer drain what the last requests produced, then read its
+    # CPU while it still runs (a reaped process has no /proc entry).
+    sleep 0.5
+    after=$(tracer_cpu_ticks "${TRACER_PID}")
+    cpu=$((after - before))
+    stop_pid "${TRACER_PID}" INT
+    TRACER_PID=""
+  fi
+  if [[ ${config} == whoclosed ]]; then
+    read -r events lost < <(summary_counts "${dir}/trace.ndjson" "${dir}/trace.ndjson.stdout")
+  fi
+  local requests rps errors
+  read -r requests rps errors <<<"${line}"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${round}" "${config}" \
+    "${requests}" "${rps}" "${errors}" "${events}" "${lost}" "${cpu}" >>"${RESULTS}"
+  log "round ${round} ${config}: ${rps} req/s"
+}
+
+report() {
+  python3 - "${RESULTS}" "${CLK_TCK}" <<'PY'
+import sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+tick_us = 1e6 / int(sys.argv[2])
+configs = list(dict.fromkeys(r[1] for r in rows))
+none = {r[0]: float(r[3]) for r in rows if r[1] == "none"}
+
+def num(s):
+    return None if s == "-" else float(s)
+
+def fmt(v, spec):
+    return "-" if v is None else format(v, spec)
+
+hdr = f"{'round':>5}  {'config':<10} {'req/s':>10} {'ratio':>6} {'conns':>9} {'errors':>6} {'events':>9} {'lost':>6} {'ev/conn':>7} {'cpu µs/conn':>11}"
+print(hdr)
+total = {c: dict(conns=0, rps=[], ratios=[], errors=0, events=None, lost=None, cpu=None) for c in configs}
+for rnd, cfg, reqs, rps, errs, events, lost, cpu in rows:
+    reqs, rps, errs = int(reqs), float(rps), int(errs)
+    events, lost, cpu = num(events), num(lost), num(cpu)
+    ratio = rps / none[rnd] if rnd in none and none[rnd] else None
+    evc = events / reqs if events is not None and reqs else None
+    cpuc = cpu * tick_us / reqs if cpu is not None and reqs else None
+    print(f"{rnd:>5}  {cfg:<10} {rps:>10.0f} {fmt(ratio, '6.3f'):>6} {reqs:>9} {errs:>6} "
+          f"{fmt(events, '.0f'):>9} {fmt(lost, '.0f'):>6} {fmt(evc, '.2f'):>7} {fmt(cpuc, '.1f'):>11}")
+    t = total[cfg]
+    t["conns"] += reqs
+    t["errors"] += errs
+    t["rps"].append(rps)
+    if ratio is not None:
+        t["ratios"].append(ratio)
+    for key, val in (("events", events), ("lost", lost), ("cpu", cpu)):
+        if val is not None:
+            t[key] = (t[key] or 0) + val
+print()
+print(f"{'all':>5}  {'config':<10} {'req/s':>10} {'ratio':>6} {'conns':>9} {'errors':>6} {'events':>9} {'lost':>6} {'ev/conn':>7} {'cpu µs/conn':>11}")
+for cfg in configs:
+    t = total[cfg]
+    rps = sum(t["rps"]) / len(t["rps"])
+    ratio = sum(t["ratios"]) / len(t["ratios"]) if t["ratios"] else None
+    evc = t["events"] / t["conns"] if t["events"] is not None and t["conns"] else None
+    cpuc = t["cpu"] * tick_us / t["conns"] if t["cpu"] is not None and t["conns"] else None
+    print(f"{'mean':>5}  {cfg:<10} {rps:>10.0f} {fmt(ratio, '6.3f'):>6} {t['conns']:>9} {t['errors']:>6} "
+          f"{fmt(t['events'], '.0f'):>9} {fmt(t['lost'], '.0f'):>6} {fmt(evc, '.2f'):>7} {fmt(cpuc, '.1f'):>11}")
+print()
+print("ratio: req/s over the same round's `none`; conns: wrk requests (one connection each);")
+print("cpu: tracer utime+stime; BPF program time is charged to nginx/wrk and shows in the ratio.")
+PY
+}
+
+log "nginx on 127.0.0.1:${PORT}; ${ROUNDS} round(s) x ${CONFIGS}; ${SECONDS_PER_RUN}s each"
+start_nginx
+for ((round = 1; round <= ROUNDS; round++)); do
+  for config in "${CONFIG_LIST[@]}"; do
+    run_one "${round}" "${config}"
+    sleep 1 # let the previous run's sockets settle
+  done
+done
+report
