@@ -1,0 +1,56 @@
+// `whoclosed check`: what this kernel offers, which attach mode `trace`
+// would use and why. Exit 0 only if `trace` can run.
+#include <cstdio>
+#include <iostream>
+
+#include "app/commands.h"
+#include "cli/exit_codes.h"
+#include "loader/features.h"
+#include "loader/tracer.h"
+
+namespace whoclosed {
+
+namespace {
+
+void print_row(const std::string& name, bool ok, const std::string& detail) {
+    std::printf("%-34s %-4s %s\n", name.c_str(), ok ? "ok" : "FAIL", detail.c_str());
+}
+
+}  // namespace
+
+int run_check(const CheckOptions&) {
+    bool privileged = current_privileges().sufficient();
+    for (const Probe& p : probe_kernel()) print_row(p.name, p.ok, p.detail);
+    if (!privileged) {
+        std::printf("\ntrace cannot run: %s\n", privilege_error(current_privileges()).c_str());
+        return kExitUnsupported;
+    }
+
+    // Load and attach every mode on its own, so the report says why each
+    // fallback would or would not work here, not only which one wins.
+    std::optional<AttachMode> chosen;
+    std::printf("\n");
+    for (AttachMode m : {AttachMode::TpBtf, AttachMode::Tracepoint, AttachMode::Fentry,
+                         AttachMode::Kprobe}) {
+        TracerConfig cfg;
+        cfg.only_mode = m;
+        cfg.max_sockets = 1024;
+        cfg.ring_bytes = 1u << 16;
+        std::vector<ModeAttempt> attempts;
+        LoadError error;
+        bool ok = Tracer::open(cfg, attempts, error) != nullptr;
+        std::string detail = ok ? "loads and attaches" : attempts.empty() ? error.message
+                                                                          : attempts.back().error;
+        print_row(std::string("attach mode ") + to_string(m), ok, detail);
+        if (ok && !chosen) chosen = m;
+    }
+    if (!chosen) {
+        std::printf("\ntrace cannot run: no attach mode loads on this kernel\n");
+        return kExitUnsupported;
+    }
+    std::printf("\ntrace will use attach mode %s (the first that works of tp_btf, tracepoint, "
+                "fentry, kprobe)\n", to_string(*chosen));
+    return kExitOk;
+}
+
+}  // namespace whoclosed

@@ -1,0 +1,75 @@
+// `whoclosed trace`: stream one event per closed TCP socket until a signal,
+// --duration or --count, then one summary line.
+#include <signal.h>
+
+#include <atomic>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "app/commands.h"
+#include "app/trace_session.h"
+#include "cli/exit_codes.h"
+#include "sink/ndjson_sink.h"
+#include "sink/text_sink.h"
+
+namespace whoclosed {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void on_signal(int) { g_stop = true; }
+
+// No SA_RESTART: the signal must interrupt the ring poll so we stop at once.
+void install_stop_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    signal(SIGPIPE, SIG_IGN);  // a closed pipe shows up as a failed stream
+}
+
+std::unique_ptr<EventSink> make_sink(bool text, std::ostream& out) {
+    if (text) return std::make_unique<TextSink>(out);
+    return std::make_unique<NdjsonSink>(out);
+}
+
+}  // namespace
+
+int run_trace(const TraceOptions& opts) {
+    std::ofstream file;
+    if (opts.output) {
+        file.open(*opts.output, std::ios::out | std::ios::trunc);
+        if (!file) {
+            std::cerr << "whoclosed: error: cannot open -o " << *opts.output << ": "
+                      << std::strerror(errno) << '\n';
+            return kExitFailure;
+        }
+    }
+    std::ostream& out = opts.output ? static_cast<std::ostream&>(file) : std::cout;
+    install_stop_handlers();
+
+    int code = kExitOk;
+    auto session = TraceSession::start(opts, code);
+    if (!session) return code;
+    if (opts.http != HttpMode::Off)
+        std::cerr << "whoclosed: note: HTTP capture is not available in this build; "
+                     "`http` stays null\n";
+    std::cerr << "whoclosed: tracing (attach mode " << to_string(session->mode())
+              << "; Ctrl-C to stop)" << std::endl;
+
+    auto sink = make_sink(opts.text, out);
+    session->run(*sink, [] { return g_stop.load(); });
+    Summary s = session->finish(*sink);
+    if (!sink->good()) {
+        std::cerr << "whoclosed: error: writing events failed (disk full or reader gone)\n";
+        return kExitFailure;
+    }
+    std::cerr << "whoclosed: " << s.events << " events, " << s.lost << " lost\n";
+    return kExitOk;
+}
+
+}  // namespace whoclosed

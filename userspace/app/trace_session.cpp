@@ -1,0 +1,160 @@
+#include "app/trace_session.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+
+#include "cli/exit_codes.h"
+#include "decode/decoder.h"
+#include "loader/features.h"
+
+namespace whoclosed {
+
+namespace {
+
+constexpr int kPollIntervalMs = 100;
+
+bool comm_equals(const char (&comm)[WC_COMM_LEN], const std::string& want) {
+    return comm_from_kernel(comm) == want;
+}
+
+std::optional<TracerConfig> build_config(const TraceOptions& opts, int& exit_code) {
+    TracerConfig cfg;
+    cfg.filter_pid = opts.pid.value_or(0);
+    cfg.filter_comm = opts.comm.value_or("");
+    cfg.filter_ports = opts.ports;
+    cfg.filter_netns = opts.netns.value_or(0);
+    cfg.ring_bytes = 16u << 20;
+    if (opts.cgroup) {
+        std::string error;
+        auto id = resolve_cgroup_id(*opts.cgroup, error);
+        if (!id) {
+            std::cerr << "whoclosed: error: --cgroup " << *opts.cgroup << ": " << error << '\n';
+            exit_code = kExitUsage;
+            return std::nullopt;
+        }
+        cfg.filter_cgroup = *id;
+    }
+    if (const char* m = std::getenv("WHOCLOSED_ATTACH_MODE")) {
+        cfg.only_mode = attach_mode_from_string(m);
+        if (!cfg.only_mode) {
+            std::cerr << "whoclosed: error: WHOCLOSED_ATTACH_MODE=" << m
+                      << " is not one of tp_btf, tracepoint, fentry, kprobe\n";
+            exit_code = kExitUsage;
+            return std::nullopt;
+        }
+    }
+    return cfg;
+}
+
+}  // namespace
+
+std::optional<uint64_t> resolve_cgroup_id(const std::string& path, std::string& error) {
+    const std::string root = find_cgroup2_mount();
+    std::string full = path.rfind(root, 0) == 0 ? path : root + (path.empty() || path[0] != '/' ? "/" : "") + path;
+    struct stat st {};
+    if (stat(full.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        error = "no such cgroup (" + full + "): give a path below " + root +
+                ", e.g. /system.slice/nginx.service";
+        return std::nullopt;
+    }
+    return static_cast<uint64_t>(st.st_ino);
+}
+
+bool record_passes_filters(const close_record& rec, const TracerConfig& cfg) {
+    if (cfg.filter_pid && rec.owner_pid != cfg.filter_pid && rec.closer_pid != cfg.filter_pid)
+        return false;
+    if (!cfg.filter_comm.empty() && !comm_equals(rec.owner_comm, cfg.filter_comm) &&
+        !comm_equals(rec.closer_comm, cfg.filter_comm))
+        return false;
+    if (cfg.filter_cgroup && rec.owner_cgroup != cfg.filter_cgroup &&
+        rec.closer_cgroup != cfg.filter_cgroup)
+        return false;
+    if (cfg.filter_netns && rec.netns != cfg.filter_netns) return false;
+    if (cfg.filter_ports.empty()) return true;
+    for (uint16_t p : cfg.filter_ports)
+        if (p == rec.sport || p == rec.dport) return true;
+    return false;
+}
+
+std::unique_ptr<TraceSession> TraceSession::start(const TraceOptions& opts, int& exit_code) {
+    Privileges priv = current_privileges();
+    if (!priv.sufficient()) {
+        std::cerr << "whoclosed: error: " << privilege_error(priv) << '\n';
+        exit_code = kExitUnsupported;
+        return nullptr;
+    }
+    auto cfg = build_config(opts, exit_code);
+    if (!cfg) return nullptr;
+    std::vector<ModeAttempt> attempts;
+    LoadError error;
+    auto tracer = Tracer::open(*cfg, attempts, error);
+    if (!tracer) {
+        std::cerr << "whoclosed: error: " << error.message << '\n';
+        for (const auto& a : attempts)
+            std::cerr << "whoclosed:   " << to_string(a.mode) << ": " << a.error << '\n';
+        exit_code = error.missing_feature ? kExitUnsupported : kExitFailure;
+        return nullptr;
+    }
+    exit_code = kExitOk;
+    return std::unique_ptr<TraceSession>(new TraceSession(opts, *cfg, std::move(tracer)));
+}
+
+TraceSession::TraceSession(const TraceOptions& opts, TracerConfig cfg, std::unique_ptr<Tracer> tracer)
+    : opts_(opts),
+      cfg_(std::move(cfg)),
+      tracer_(std::move(tracer)),
+      correlator_(boot_to_unix_offset_ns(), cgroups_),
+      started_(std::chrono::steady_clock::now()) {}
+
+void TraceSession::handle(const void* data, size_t size, EventSink& sink) {
+    if (limit_reached()) return;
+    std::string error;
+    auto rec = decode_close_record(data, size, &error);
+    if (!rec) {
+        if (decode_errors_++ == 0)
+            std::cerr << "whoclosed: warning: dropping undecodable record: " << error << '\n';
+        return;
+    }
+    CloseEvent ev = correlator_.build(*rec);
+    sink.write(ev);
+    summary_.add(ev);
+}
+
+bool TraceSession::limit_reached() const {
+    return opts_.count && summary_.events() >= *opts_.count;
+}
+
+void TraceSession::run(EventSink& sink, const std::function<bool()>& stop) {
+    Tracer::RecordFn fn = [&](const void* d, size_t n) { handle(d, n, sink); };
+    while (!stop() && !limit_reached() && sink.good()) {
+        if (opts_.duration) {
+            std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started_;
+            if (elapsed.count() >= *opts_.duration) break;
+        }
+        int rc = tracer_->poll(kPollIntervalMs, fn);
+        if (rc < 0 && rc != -EINTR) {
+            std::cerr << "whoclosed: error: reading the ring buffer: " << std::strerror(-rc) << '\n';
+            break;
+        }
+    }
+}
+
+Summary TraceSession::finish(EventSink& sink) {
+    Tracer::RecordFn fn = [&](const void* d, size_t n) { handle(d, n, sink); };
+    tracer_->poll(0, fn);
+    tracer_->drain_closed([&](const void* d, size_t n) {
+        if (record_passes_filters(*static_cast<const close_record*>(d), cfg_)) fn(d, n);
+    });
+    std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started_;
+    DropCounters drops = tracer_->counters();
+    Summary s = summary_.finish(elapsed.count(), drops.lost() + decode_errors_,
+                                to_string(tracer_->mode()), http_mode());
+    sink.write_summary(s);
+    return s;
+}
+
+}  // namespace whoclosed

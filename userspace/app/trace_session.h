@@ -1,0 +1,62 @@
+// A running trace: the loaded tracer plus decoding, correlation and
+// counting. Shared by `trace` and `demo`.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "cli/options.h"
+#include "correlate/cgroup_resolver.h"
+#include "correlate/correlator.h"
+#include "loader/tracer.h"
+#include "sink/event_sink.h"
+#include "sink/summary.h"
+
+namespace whoclosed {
+
+class TraceSession {
+public:
+    // Checks privileges, resolves filters and loads the BPF programs. On
+    // failure prints the reason to stderr and returns nullptr with exit_code set.
+    static std::unique_ptr<TraceSession> start(const TraceOptions& opts, int& exit_code);
+
+    AttachMode mode() const { return tracer_->mode(); }
+    const char* http_mode() const { return "off"; }
+
+    // Drains the ring every poll interval into `sink` until `stop()` returns
+    // true, the --count limit is reached or --duration expires.
+    void run(EventSink& sink, const std::function<bool()>& stop);
+
+    // Final drain (including closed sockets whose file is still open), then
+    // the summary line. Returns the summary that was written.
+    Summary finish(EventSink& sink);
+
+    uint64_t events() const { return summary_.events(); }
+    uint64_t decode_errors() const { return decode_errors_; }
+
+private:
+    TraceSession(const TraceOptions& opts, TracerConfig cfg, std::unique_ptr<Tracer> tracer);
+    void handle(const void* data, size_t size, EventSink& sink);
+    bool limit_reached() const;
+
+    TraceOptions opts_;
+    TracerConfig cfg_;
+    std::unique_ptr<Tracer> tracer_;
+    SysfsCgroupResolver cgroups_;
+    Correlator correlator_;
+    SummaryAccumulator summary_;
+    std::chrono::steady_clock::time_point started_;
+    uint64_t decode_errors_ = 0;
+};
+
+// Resolves `--cgroup PATH` (relative to the cgroup2 mount, or absolute under
+// it) to the cgroup id the kernel reports. nullopt with `error` set if absent.
+std::optional<uint64_t> resolve_cgroup_id(const std::string& path, std::string& error);
+
+// Userspace twin of the kernel's filter, for records handed out by the final
+// sweep rather than by the kernel's emit path.
+bool record_passes_filters(const close_record& rec, const TracerConfig& cfg);
+
+}  // namespace whoclosed
