@@ -8,7 +8,7 @@ PACKAGES=(
   # build
   build-essential cmake pkg-config clang llvm
   libbpf-dev bpftool libelf-dev zlib1g-dev libcli11-dev
-  googletest libgtest-dev libssl-dev openssl ca-certificates
+  googletest libgtest-dev nlohmann-json3-dev libssl-dev openssl ca-certificates
   # test peers and ground truth
   golang-go nginx curl tcpdump iproute2 procps psmisc python3
   # bench: load generator and the libbpf-tools tcpstates anchor
