@@ -1,0 +1,59 @@
+// Runs the real `whoclosed trace` binary as a child process for the kernel
+// and end-to-end suites: waits for its "whoclosed: tracing" line, stops it
+// with SIGINT and parses every NDJSON line it wrote.
+#pragma once
+
+#include <sys/types.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace whoclosed::testing {
+
+// True when the suite may skip for lack of root/BPF; false under
+// WHOCLOSED_REQUIRE_BPF=1, where a would-be skip must fail instead.
+bool may_skip_kernel_tests();
+
+// GTEST_SKIP or FAIL, as may_skip_kernel_tests() decides, when not root.
+#define WHOCLOSED_REQUIRE_ROOT()                                                        \
+    do {                                                                                \
+        if (geteuid() != 0) {                                                           \
+            if (::whoclosed::testing::may_skip_kernel_tests())                          \
+                GTEST_SKIP() << "needs root (CAP_BPF, CAP_PERFMON)";                     \
+            FAIL() << "needs root, and WHOCLOSED_REQUIRE_BPF=1 forbids skipping";       \
+        }                                                                               \
+    } while (0)
+
+class TraceRunner {
+public:
+    // Starts `whoclosed trace -o <tmpfile> ARGS...`; returns once it printed
+    // "whoclosed: tracing" (or died: then started() is false and stderr() says why).
+    explicit TraceRunner(std::vector<std::string> args, std::vector<std::string> env = {});
+    ~TraceRunner();
+    TraceRunner(const TraceRunner&) = delete;
+    TraceRunner& operator=(const TraceRunner&) = delete;
+
+    bool started() const { return started_; }
+    // SIGINT, wait for exit, parse the output. Returns the exit status.
+    int stop();
+    const std::vector<nlohmann::json>& events() const { return events_; }  // type "close"
+    const nlohmann::json& summary() const { return summary_; }             // type "summary"
+    const std::string& stderr_text() const { return stderr_; }
+    // Close events whose lport or rport is `port`.
+    std::vector<nlohmann::json> events_for_port(int port) const;
+
+private:
+    pid_t pid_ = -1;
+    int err_fd_ = -1;
+    bool started_ = false;
+    std::string out_path_;
+    std::string stderr_;
+    std::vector<nlohmann::json> events_;
+    nlohmann::json summary_;
+};
+
+// Runs a command line through /bin/sh; returns its exit status.
+int run_shell(const std::string& cmd);
+
+}  // namespace whoclosed::testing
