@@ -1,0 +1,108 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "json_check.h"
+#include "sink/json.h"
+
+namespace whoclosed {
+namespace {
+
+using namespace std::string_literals;
+
+// Every output must parse as a JSON string; returns the decoded value.
+std::string round_trip(std::string_view raw) {
+    const std::string encoded = json_string(raw);
+    auto v = json_check::parse(encoded);
+    EXPECT_TRUE(v.has_value()) << "invalid JSON: " << encoded;
+    if (!v) return {};
+    EXPECT_EQ(v->kind, json_check::Value::Kind::String);
+    return v->text;
+}
+
+TEST(JsonString, EscapesQuoteAndBackslash) {
+    EXPECT_EQ(json_string(R"(a"b\c)"), R"("a\"b\\c")");
+    EXPECT_EQ(round_trip(R"(a"b\c)"), R"(a"b\c)");
+}
+
+TEST(JsonString, ControlCharactersBecomeU00XX) {
+    EXPECT_EQ(json_string("a\nb"), R"("a\u000ab")");
+    EXPECT_EQ(json_string("\x01"), R"("\u0001")");
+    EXPECT_EQ(json_string("\t\r\x1f\x7f"), R"("\u0009\u000d\u001f\u007f")");
+    EXPECT_EQ(json_string("x\0y"s), R"("x\u0000y")");
+    EXPECT_EQ(round_trip("a\nb\x01"), "a\nb\x01");
+}
+
+TEST(JsonString, ValidUtf8PassesThrough) {
+    const std::string s = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80";  // café € 😀
+    EXPECT_EQ(json_string(s), "\"" + s + "\"");
+    EXPECT_EQ(round_trip(s), s);
+}
+
+TEST(JsonString, C1ControlsAreEscaped) {
+    // U+009B is CSI on some terminals.
+    EXPECT_EQ(json_string("a\xc2\x9b"), R"("a\u009b")");
+    EXPECT_EQ(json_string("\xc2\xa0"), "\"\xc2\xa0\"");  // U+00A0 is not a control
+}
+
+TEST(JsonString, InvalidUtf8BytesBecomeReplacementCharacter) {
+    EXPECT_EQ(json_string("\xff"), R"("\ufffd")");
+    EXPECT_EQ(json_string("a\x80z"), R"("a\ufffdz")");           // stray continuation byte
+    EXPECT_EQ(json_string("\xc0\xaf"), R"("\ufffd\ufffd")");      // overlong '/'
+    EXPECT_EQ(json_string("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");  // UTF-16 surrogate
+    EXPECT_EQ(json_string("\xf4\x90\x80\x80"), R"("\ufffd\ufffd\ufffd\ufffd")");  // > U+10FFFF
+    EXPECT_EQ(json_string("ab\xe2\x82"), R"("ab\ufffd\ufffd")");  // truncated at the end
+    EXPECT_EQ(round_trip("\xff"), "\xef\xbf\xbd");
+}
+
+TEST(JsonString, EveryByteValueYieldsValidJson) {
+    for (int b = 0; b < 256; ++b) {
+        const std::string raw = "<" + std::string(1, static_cast<char>(b)) + ">";
+        const std::string decoded = round_trip(raw);
+        EXPECT_EQ(decoded.front(), '<') << b;
+        EXPECT_EQ(decoded.back(), '>') << b;
+    }
+}
+
+TEST(JsonString, OddCommNames) {
+    // 16 bytes with no terminator, as a kernel comm can be read; and one
+    // mixing every troublesome class.
+    EXPECT_EQ(json_string("abcdefghijklmnop"), R"("abcdefghijklmnop")");
+    EXPECT_EQ(json_string("\"x\\\n\x01\xff"), R"("\"x\\\u000a\u0001\ufffd")");
+}
+
+std::string dbl(double v) {
+    std::string s;
+    append_json_double(s, v);
+    return s;
+}
+
+TEST(JsonDouble, ThreeDecimalsTrimmedNoExponent) {
+    EXPECT_EQ(dbl(3.41), "3.41");
+    EXPECT_EQ(dbl(0.08), "0.08");
+    EXPECT_EQ(dbl(2.0), "2");
+    EXPECT_EQ(dbl(0.0), "0");
+    EXPECT_EQ(dbl(1.23456), "1.235");
+    EXPECT_EQ(dbl(0.0004), "0");
+    EXPECT_EQ(dbl(-0.0004), "0");
+    EXPECT_EQ(dbl(-2.5), "-2.5");
+    EXPECT_EQ(dbl(1e-9), "0");
+    EXPECT_EQ(dbl(1e15), "1000000000000000");
+    EXPECT_EQ(dbl(123456789.125), "123456789.125");
+}
+
+TEST(JsonDouble, NonFiniteIsNull) {
+    EXPECT_EQ(dbl(std::numeric_limits<double>::quiet_NaN()), "null");
+    EXPECT_EQ(dbl(std::numeric_limits<double>::infinity()), "null");
+    EXPECT_EQ(dbl(-std::numeric_limits<double>::infinity()), "null");
+}
+
+TEST(Rfc3339, NanosecondsUtc) {
+    // 1795600800 = 2026-11-25T10:00:00Z (calendar.timegm((2026,11,25,10,0,0)))
+    EXPECT_EQ(format_rfc3339_ns(1795600800ULL * 1000000000ULL + 123456789ULL), "2026-11-25T10:00:00.123456789Z");
+    EXPECT_EQ(format_rfc3339_ns(0), "1970-01-01T00:00:00.000000000Z");
+    EXPECT_EQ(format_rfc3339_ns(951782400ULL * 1000000000ULL + 5), "2000-02-29T00:00:00.000000005Z");
+}
+
+}  // namespace
+}  // namespace whoclosed

@@ -1,0 +1,42 @@
+#include "decode/decoder.h"
+
+#include <cstring>
+
+namespace whoclosed {
+
+namespace {
+
+constexpr unsigned short kAfInet = 2;    // AF_INET on every Linux ABI
+constexpr unsigned short kAfInet6 = 10;  // AF_INET6
+
+std::optional<close_record> reject(std::string* error, std::string why) {
+    if (error) *error = std::move(why);
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<close_record> decode_close_record(const void* data, size_t size, std::string* error) {
+    if (data == nullptr || size != sizeof(close_record))
+        return reject(error, "close record has " + std::to_string(size) + " bytes, expected " +
+                                 std::to_string(sizeof(close_record)) + " (kernel/user ABI mismatch?)");
+    // Ring-buffer samples are only 8-byte aligned and may come from any
+    // buffer: copy instead of casting.
+    close_record rec;
+    std::memcpy(&rec, data, sizeof rec);
+
+    if (rec.family != kAfInet && rec.family != kAfInet6)
+        return reject(error, "close record has address family " + std::to_string(rec.family));
+    if (rec.nstates > WC_MAX_STATES)
+        return reject(error, "close record has " + std::to_string(rec.nstates) + " states, max " +
+                                 std::to_string(WC_MAX_STATES));
+    for (unsigned i = 0; i < rec.nstates; ++i) {
+        if (rec.states[i] < WC_TCP_ESTABLISHED || rec.states[i] > WC_TCP_NEW_SYN_RECV)
+            return reject(error, "close record has invalid TCP state " + std::to_string(rec.states[i]) +
+                                     " at index " + std::to_string(i));
+    }
+    if (error) error->clear();
+    return rec;
+}
+
+}  // namespace whoclosed

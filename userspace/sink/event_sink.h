@@ -1,0 +1,48 @@
+// Where decoded events go. Sinks write to an injected ostream so tests can
+// compare exact output; the caller owns the stream (stdout or -o FILE).
+#pragma once
+
+#include <ostream>
+#include <string>
+
+#include "correlate/close_event.h"
+#include "sink/summary.h"
+
+namespace whoclosed {
+
+class EventSink {
+public:
+    virtual ~EventSink() = default;
+    virtual void write(const CloseEvent& ev) = 0;
+    virtual void write_summary(const Summary& summary) = 0;
+    // False once the stream failed (disk full, reader of the pipe gone).
+    virtual bool good() const = 0;
+};
+
+// One formatted line per event, flushed at once: a consumer on a pipe sees
+// each close when it happens, not when a 4 KiB buffer fills.
+class LineSink : public EventSink {
+public:
+    using EventFormatter = std::string (*)(const CloseEvent&);
+    using SummaryFormatter = std::string (*)(const Summary&);
+
+    LineSink(std::ostream& out, EventFormatter format_event, SummaryFormatter format_summary)
+        : out_(out), format_event_(format_event), format_summary_(format_summary) {}
+
+    void write(const CloseEvent& ev) override { emit(format_event_(ev)); }
+    void write_summary(const Summary& summary) override { emit(format_summary_(summary)); }
+    bool good() const override { return out_.good(); }
+
+private:
+    void emit(const std::string& line) {
+        out_.write(line.data(), static_cast<std::streamsize>(line.size()));
+        out_.put('\n');
+        out_.flush();
+    }
+
+    std::ostream& out_;
+    EventFormatter format_event_;
+    SummaryFormatter format_summary_;
+};
+
+}  // namespace whoclosed

@@ -1,0 +1,86 @@
+#include "sink/ndjson_sink.h"
+
+#include "sink/json.h"
+
+namespace whoclosed {
+
+namespace {
+
+void append_owner(std::string& out, const std::optional<OwnerInfo>& owner) {
+    if (!owner) {
+        out += "null";
+        return;
+    }
+    JsonObjectWriter(out).uint("pid", owner->pid).str("comm", owner->comm).opt_str("cgroup", owner->cgroup).end();
+}
+
+void append_closer(std::string& out, const std::optional<CloserInfo>& c) {
+    if (!c) {
+        out += "null";
+        return;
+    }
+    JsonObjectWriter(out)
+        .uint("pid", c->pid)
+        .uint("tid", c->tid)
+        .str("comm", c->comm)
+        .opt_str("cgroup", c->cgroup)
+        .boolean("exiting", c->exiting)
+        .strings("kernel_stack", c->kernel_stack)
+        .strings("user_stack", c->user_stack)
+        .end();
+}
+
+// {"<name>":count,...} for every value of an enum, zeros included, so that
+// `jq .by_reason.reset` is a number, never null.
+template <typename Enum, size_t N>
+void append_counts(std::string& out, const std::array<Enum, N>& values, const std::array<uint64_t, N>& counts) {
+    JsonObjectWriter o(out);
+    for (Enum v : values) o.uint(to_string(v), counts[static_cast<size_t>(v)]);
+    o.end();
+}
+
+}  // namespace
+
+std::string close_event_json(const CloseEvent& ev) {
+    std::string out;
+    JsonObjectWriter o(out);
+    o.str("type", "close")
+        .str("ts", format_rfc3339_ns(ev.ts_unix_ns))
+        .opt_uint("cookie", ev.cookie)
+        .uint("netns", ev.netns)
+        .str("family", ev.ipv6 ? "ipv6" : "ipv4")
+        .str("laddr", ev.laddr)
+        .uint("lport", ev.lport)
+        .str("raddr", ev.raddr)
+        .uint("rport", ev.rport)
+        .str("role", to_string(ev.role))
+        .str("first_fin", to_string(ev.first_fin))
+        .str("reset", to_string(ev.reset))
+        .boolean("time_wait", ev.time_wait)
+        .strings("states", ev.states);
+    append_owner(o.key("owner"), ev.owner);
+    append_closer(o.key("closer"), ev.closer);
+    o.opt_dbl("duration_ms", ev.duration_ms)
+        .opt_dbl("idle_ms", ev.idle_ms)
+        .opt_uint("bytes_sent", ev.bytes_sent)
+        .opt_uint("bytes_received", ev.bytes_received)
+        .null("http")  // HTTP capture is not implemented yet
+        .str("reason", to_string(ev.reason))
+        .end();
+    return out;
+}
+
+std::string summary_json(const Summary& s) {
+    std::string out;
+    JsonObjectWriter o(out);
+    o.str("type", "summary").dbl("duration_s", s.duration_s).uint("events", s.events).uint("lost", s.lost);
+    append_counts(o.key("by_reason"), kAllReasons, s.by_reason);
+    append_counts(o.key("by_first_fin"), kAllFirstFins, s.by_first_fin);
+    o.uint("time_wait_local", s.time_wait_local)
+        .str("attach_mode", s.attach_mode)
+        .str("http_mode", s.http_mode)
+        .end();
+    return out;
+}
+
+}  // namespace whoclosed
