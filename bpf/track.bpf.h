@@ -103,22 +103,30 @@ static __always_inline bool is_tcp_inet(const struct sock *sk)
 	return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP;
 }
 
+/* The kernel unhashes a socket (zeroing its local port) before it reports
+ * CLOSE, and connect() reports SYN_SENT before a local port is picked: keep
+ * whatever each hook saw last while a port was set. */
 static __always_inline void capture_addrs(struct close_record *rec, const struct sock *sk)
 {
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	__u16 sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	__u16 dport = BPF_CORE_READ(sk, __sk_common.skc_dport);
 
-	/* After unhashing at CLOSE the port reads 0: keep what we saw before. */
-	if (!sport)
-		return;
-	rec->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	rec->sport = sport;
-	rec->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (rec->family == AF_INET) {
-		bpf_core_read(rec->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(rec->daddr, 4, &sk->__sk_common.skc_daddr);
-	} else {
-		bpf_core_read(rec->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(rec->daddr, 16, &sk->__sk_common.skc_v6_daddr);
+	if (!rec->family)
+		rec->family = family;
+	if (dport) {
+		rec->dport = bpf_ntohs(dport);
+		if (family == AF_INET)
+			bpf_core_read(rec->daddr, 4, &sk->__sk_common.skc_daddr);
+		else
+			bpf_core_read(rec->daddr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+	if (sport) {
+		rec->sport = sport;
+		if (family == AF_INET)
+			bpf_core_read(rec->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		else
+			bpf_core_read(rec->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
 	}
 }
 
@@ -313,11 +321,25 @@ static __always_inline void on_reset(const struct sock *sk, bool sent)
 	rec = bpf_map_lookup_elem(&socks, &key);
 	if (!rec)
 		return;
+	capture_addrs(rec, sk);
 	rec->flags |= sent ? WC_F_RST_SENT : WC_F_RST_RECEIVED;
 	if (!rec->ts_first_fin_ns)
 		rec->ts_first_fin_ns = bpf_ktime_get_boot_ns();
 	if (sent)
 		set_closer(rec);
+}
+
+/* A retransmitted SYN is the last sight of a failing connect()'s local port. */
+static __always_inline void on_retransmit(const struct sock *sk)
+{
+	struct close_record *rec;
+	__u64 key = read_cookie(sk);
+
+	if (!key)
+		return;
+	rec = bpf_map_lookup_elem(&socks, &key);
+	if (rec && !rec->sport)
+		capture_addrs(rec, sk);
 }
 
 static __always_inline void on_destroy(const struct sock *sk)

@@ -38,6 +38,13 @@ int BPF_PROG(btf_receive_reset, struct sock *sk)
 	return 0;
 }
 
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(btf_retransmit, const struct sock *sk)
+{
+	on_retransmit(sk);
+	return 0;
+}
+
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(btf_send_length, struct sock *sk, int ret, int flags)
 {

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -95,7 +96,8 @@ TEST(NdjsonSink, OddCommsStayValidJsonAndKeepKeyOrder) {
     EXPECT_EQ(doc->at("closer").at("comm").text, "abcdefghijklmnop");
 }
 
-// Counts flushes: the sink must flush after every line for live `| jq`.
+// Counts flushes: lines are flushed per drained batch (flush()) and with the
+// summary, so a live `| jq` sees every close within one poll interval.
 class CountingBuf : public std::stringbuf {
 public:
     int syncs = 0;
@@ -107,13 +109,18 @@ protected:
     }
 };
 
-TEST(NdjsonSink, FlushesEveryLine) {
+TEST(NdjsonSink, FlushesPerBatchAndWithTheSummary) {
     CountingBuf buf;
     std::ostream os(&buf);
     NdjsonSink sink(os);
     sink.write(contract_example());
-    EXPECT_EQ(buf.syncs, 1);
     sink.write(contract_example());
+    EXPECT_EQ(buf.syncs, 0);
+    sink.flush();
+    EXPECT_EQ(buf.syncs, 1);
+    const std::string text = buf.str();
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2);
+    sink.write_summary(Summary{});
     EXPECT_EQ(buf.syncs, 2);
     EXPECT_TRUE(sink.good());
 }

@@ -27,6 +27,7 @@ public:
     }
     void write_summary(const Summary& s) override { inner_.write_summary(s); }
     bool good() const override { return inner_.good(); }
+    void flush() override { inner_.flush(); }
     std::vector<CloseEvent> events;
 
 private:

@@ -136,6 +136,7 @@ void TraceSession::run(EventSink& sink, const std::function<bool()>& stop) {
             if (elapsed.count() >= *opts_.duration) break;
         }
         int rc = tracer_->poll(kPollIntervalMs, fn);
+        if (rc > 0) sink.flush();
         if (rc < 0 && rc != -EINTR) {
             std::cerr << "whoclosed: error: reading the ring buffer: " << std::strerror(-rc) << '\n';
             break;

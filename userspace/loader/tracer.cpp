@@ -38,7 +38,7 @@ std::vector<bpf_program*> programs_for(struct whoclosed_bpf* s, AttachMode m) {
     case AttachMode::TpBtf:
         return {p.btf_set_state, p.btf_destroy, p.btf_send_reset, p.btf_receive_reset,
                 p.btf_send_length, p.btf_recv_length, p.btf_softirq_entry, p.btf_softirq_exit,
-                p.tp_exit_accept4, p.tp_exit_accept};
+                p.btf_retransmit, p.tp_exit_accept4, p.tp_exit_accept};
     case AttachMode::Tracepoint:
         return {p.tp_set_state, p.tp_destroy, p.tp_send_reset, p.tp_receive_reset,
                 p.tp_softirq_entry, p.tp_softirq_exit, p.tp_exit_accept4, p.tp_exit_accept};
