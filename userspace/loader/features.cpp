@@ -56,7 +56,9 @@ void capture_libbpf_output() { libbpf_set_print(libbpf_print); }
 
 std::string last_libbpf_error() {
     std::lock_guard<std::mutex> lock(g_log_mutex);
-    return g_last_error.empty() ? "" : " (libbpf: " + g_last_error + ")";
+    std::string msg = g_last_error;
+    if (msg.rfind("libbpf: ", 0) == 0) msg.erase(0, 8);
+    return msg.empty() ? "" : " (libbpf: " + msg + ")";
 }
 
 bool ensure_tracefs_mounted() {

@@ -72,6 +72,17 @@ void apply_config(struct whoclosed_bpf* s, const TracerConfig& cfg, AttachMode m
     bpf_map__set_max_entries(s->maps.events, cfg.ring_bytes);
 }
 
+// What a failure of a given mode usually means, for `check` and error messages.
+std::string mode_hint(AttachMode m, int code) {
+    if (m == AttachMode::Fentry && (code == -EPERM || code == -524 /* ENOTSUPP */ || code == -EOPNOTSUPP))
+        return "; BPF trampolines (fentry) are not available on this kernel";
+    if (m == AttachMode::Kprobe && code == -ENOENT)
+        return "; kprobes are not available (CONFIG_KPROBES off?)";
+    if (m == AttachMode::TpBtf && code == -ENOENT)
+        return "; needs BTF-enabled raw tracepoints (Linux >= 5.5 with CONFIG_DEBUG_INFO_BTF)";
+    return "";
+}
+
 // Opens, loads and attaches the programs of one mode. On failure returns
 // nullptr and fills `err` with libbpf's reason.
 struct whoclosed_bpf* try_mode(const TracerConfig& cfg, AttachMode m, std::string& err, int& code) {
@@ -89,7 +100,8 @@ struct whoclosed_bpf* try_mode(const TracerConfig& cfg, AttachMode m, std::strin
 
     code = whoclosed_bpf__load(s);
     if (code) {
-        err = "load failed: " + std::string(std::strerror(-code)) + last_libbpf_error();
+        err = "load failed: " + std::string(std::strerror(-code)) + mode_hint(m, code) +
+              last_libbpf_error();
         whoclosed_bpf__destroy(s);
         return nullptr;
     }
@@ -98,7 +110,7 @@ struct whoclosed_bpf* try_mode(const TracerConfig& cfg, AttachMode m, std::strin
         if (!link) {
             code = -errno;
             err = std::string("attach ") + bpf_program__name(p) + " failed: " +
-                  std::strerror(errno);
+                  std::strerror(errno) + mode_hint(m, code);
             whoclosed_bpf__destroy(s);
             return nullptr;
         }
