@@ -41,9 +41,23 @@ void append_u00(std::string& out, unsigned v) {
 
 }  // namespace
 
+namespace {
+
+bool is_plain_ascii(unsigned char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; }
+
+}  // namespace
+
 void append_json_string(std::string& out, std::string_view s) {
     out += '"';
     for (size_t i = 0; i < s.size();) {
+        // Hot path (every key and most values): copy a run of plain ASCII at once.
+        size_t run = i;
+        while (run < s.size() && is_plain_ascii(static_cast<unsigned char>(s[run]))) run++;
+        if (run > i) {
+            out.append(s.data() + i, run - i);
+            i = run;
+            continue;
+        }
         const auto c = static_cast<unsigned char>(s[i]);
         const size_t len = utf8_sequence_length(s, i);
         if (len == 0) {
@@ -53,10 +67,8 @@ void append_json_string(std::string& out, std::string_view s) {
             if (c == '"' || c == '\\') {
                 out += '\\';
                 out += static_cast<char>(c);
-            } else if (c < 0x20 || c == 0x7F) {
-                append_u00(out, c);
             } else {
-                out += static_cast<char>(c);
+                append_u00(out, c);  // C0 controls and DEL
             }
             i += 1;
         } else if (c == 0xC2 && static_cast<unsigned char>(s[i + 1]) <= 0x9F) {

@@ -43,6 +43,7 @@ void append_counts(std::string& out, const std::array<Enum, N>& values, const st
 
 std::string close_event_json(const CloseEvent& ev) {
     std::string out;
+    out.reserve(1024);
     JsonObjectWriter o(out);
     o.str("type", "close")
         .str("ts", format_rfc3339_ns(ev.ts_unix_ns))
