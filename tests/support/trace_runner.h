@@ -6,8 +6,11 @@
 #include <sys/types.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "support/child_process.h"
 
 namespace whoclosed::testing {
 
@@ -39,16 +42,14 @@ public:
     int stop();
     const std::vector<nlohmann::json>& events() const { return events_; }  // type "close"
     const nlohmann::json& summary() const { return summary_; }             // type "summary"
-    const std::string& stderr_text() const { return stderr_; }
+    const std::string& stderr_text() const { return tracer_->stderr_text(); }
     // Close events whose lport or rport is `port`.
     std::vector<nlohmann::json> events_for_port(int port) const;
 
 private:
-    pid_t pid_ = -1;
-    int err_fd_ = -1;
+    std::optional<ChildProcess> tracer_;  // always engaged after the constructor
     bool started_ = false;
     std::string out_path_;
-    std::string stderr_;
     std::vector<nlohmann::json> events_;
     nlohmann::json summary_;
 };
