@@ -1,0 +1,3 @@
+module whoclosed/e2e/client
+
+go 1.19

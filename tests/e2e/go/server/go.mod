@@ -1,0 +1,3 @@
+module whoclosed/e2e/server
+
+go 1.19
