@@ -94,6 +94,14 @@ static __always_inline __u64 read_cookie(const struct sock *sk)
 	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 }
 
+/* The record of a socket we track, found by the cookie the state hook
+ * generated for it; NULL for sockets we never saw change state. */
+static __always_inline struct close_record *tracked(const struct sock *sk, __u64 *key)
+{
+	*key = sk ? read_cookie(sk) : 0;
+	return *key ? bpf_map_lookup_elem(&socks, key) : NULL;
+}
+
 static __always_inline bool is_tcp_inet(const struct sock *sk)
 {
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
@@ -310,15 +318,9 @@ static __always_inline void on_state(const struct sock *sk, __u64 key, int oldst
 
 static __always_inline void on_reset(const struct sock *sk, bool sent)
 {
-	struct close_record *rec;
 	__u64 key;
+	struct close_record *rec = tracked(sk, &key);
 
-	if (!sk)
-		return;
-	key = read_cookie(sk);
-	if (!key)
-		return;
-	rec = bpf_map_lookup_elem(&socks, &key);
 	if (!rec)
 		return;
 	capture_addrs(rec, sk);
@@ -332,24 +334,18 @@ static __always_inline void on_reset(const struct sock *sk, bool sent)
 /* A retransmitted SYN is the last sight of a failing connect()'s local port. */
 static __always_inline void on_retransmit(const struct sock *sk)
 {
-	struct close_record *rec;
-	__u64 key = read_cookie(sk);
+	__u64 key;
+	struct close_record *rec = tracked(sk, &key);
 
-	if (!key)
-		return;
-	rec = bpf_map_lookup_elem(&socks, &key);
 	if (rec && !rec->sport)
 		capture_addrs(rec, sk);
 }
 
 static __always_inline void on_destroy(const struct sock *sk)
 {
-	struct close_record *rec;
-	__u64 key = read_cookie(sk);
+	__u64 key;
+	struct close_record *rec = tracked(sk, &key);
 
-	if (!key)
-		return;
-	rec = bpf_map_lookup_elem(&socks, &key);
 	if (!rec)
 		return;
 	emit(rec);
@@ -361,12 +357,9 @@ static __always_inline void on_io(const struct sock *sk, int ret, int flags, boo
 	struct close_record *rec;
 	__u64 key, now;
 
-	if (ret <= 0 || (flags & 2 /* MSG_PEEK */) || !sk)
+	if (ret <= 0 || (flags & 2 /* MSG_PEEK */))
 		return;
-	key = read_cookie(sk);
-	if (!key)
-		return;
-	rec = bpf_map_lookup_elem(&socks, &key);
+	rec = tracked(sk, &key);
 	if (!rec)
 		return;
 	if (sent)
@@ -389,7 +382,6 @@ static __always_inline void on_accept(long fd)
 	struct file **fds, *file;
 	struct close_record *rec;
 	struct socket *sock;
-	struct sock *sk;
 	__u64 key;
 
 	if (fd < 0 || fd >= BPF_CORE_READ(task, files, fdt, max_fds))
@@ -400,13 +392,7 @@ static __always_inline void on_accept(long fd)
 	sock = BPF_CORE_READ(file, private_data);
 	if (!sock)
 		return;
-	sk = BPF_CORE_READ(sock, sk);
-	if (!sk)
-		return;
-	key = read_cookie(sk);
-	if (!key)
-		return;
-	rec = bpf_map_lookup_elem(&socks, &key);
+	rec = tracked(BPF_CORE_READ(sock, sk), &key);
 	if (rec)
 		set_owner(rec);
 }
