@@ -1,0 +1,150 @@
+// Who sent the first FIN, who holds TIME_WAIT: an orderly close on loopback
+// with the client and the server in different processes, so that the task a
+// softirq interrupted can never pass for the closer.
+#include <gtest/gtest.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "support/close_expect.h"
+#include "support/netns.h"
+#include "support/sockets.h"
+#include "support/trace_runner.h"
+
+namespace whoclosed::testing {
+namespace {
+
+constexpr size_t kRequestBytes = 100;
+constexpr size_t kResponseBytes = 50;
+const char* const kClientComm = "wc-fin-client";
+
+struct Outcome {
+    SockAddr server_local, client_local;  // the client's end, from the server's getpeername
+    pid_t client_pid = 0;
+    Task server_task;
+    int tw_on_client = -1, tw_on_server = -1;  // `ss state time-wait` lines per side
+};
+
+// A forked client sends kRequestBytes and reads kResponseBytes; then whoever
+// closes first does so, and the other side reads EOF before closing.
+Outcome run_orderly_close(const std::string& addr, int port, bool client_first) {
+    Outcome out;
+    Fd listener = listen_tcp(addr, port);
+    Child client([&](int ctl) {
+        set_thread_comm(kClientComm);
+        Fd fd = connect_tcp(addr, port);
+        write_bytes(fd.get(), kRequestBytes);
+        read_bytes(fd.get(), kResponseBytes);
+        recv_token(ctl);  // the server says who goes first
+        if (!client_first && read_until_eof(fd.get()) != 0) return 2;
+        fd.reset();
+        send_token(ctl);
+        recv_token(ctl);  // stay alive until the parent looked at ss
+        return 0;
+    });
+    out.client_pid = client.pid();
+    Fd conn = accept_tcp(listener.get());
+    out.server_local = local_of(conn.get());
+    out.client_local = peer_of(conn.get());
+    out.server_task = this_task();
+    read_bytes(conn.get(), kRequestBytes);
+    write_bytes(conn.get(), kResponseBytes);
+    if (client_first) {
+        send_token(client.ctl());
+        recv_token(client.ctl());
+        EXPECT_EQ(read_until_eof(conn.get()), 0u);
+        conn.reset();
+    } else {
+        conn.reset();
+        send_token(client.ctl());
+        recv_token(client.ctl());
+    }
+    usleep(100 * 1000);  // the last ACK crosses loopback
+    out.tw_on_client = time_wait_count(out.client_local, out.server_local);
+    out.tw_on_server = time_wait_count(out.server_local, out.client_local);
+    send_token(client.ctl());
+    EXPECT_EQ(client.wait(), 0);
+    return out;
+}
+
+std::string family_of(const std::string& addr) {
+    return addr.find(':') != std::string::npos ? "ipv6" : "ipv4";
+}
+
+const std::vector<std::string> kActiveCloser{"FIN_WAIT1", "FIN_WAIT2", "CLOSE"};
+const std::vector<std::string> kPassiveCloser{"CLOSE_WAIT", "LAST_ACK", "CLOSE"};
+
+std::vector<std::string> states(const char* first, const std::vector<std::string>& tail) {
+    std::vector<std::string> s{first, "ESTABLISHED"};
+    s.insert(s.end(), tail.begin(), tail.end());
+    return s;
+}
+
+void check_orderly_close(const std::string& addr, int port, bool client_first) {
+    auto t0 = std::chrono::steady_clock::now();
+    TraceRunner tracer({"--port", std::to_string(port)});
+    ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
+    Outcome o = run_orderly_close(addr, port, client_first);
+    ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+    double max_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+
+    // Ground truth for time_wait: ss, on the side that closed first only.
+    EXPECT_EQ(o.tw_on_client, client_first ? 1 : 0);
+    EXPECT_EQ(o.tw_on_server, client_first ? 0 : 1);
+
+    const Task client_task{o.client_pid, o.client_pid, kClientComm, false};
+    const uint64_t netns = current_netns_inode();
+    ExpectedClose client{family_of(addr), o.client_local, o.server_local, netns, "client",
+                         client_first ? "local" : "remote", "none", client_first,
+                         states("SYN_SENT", client_first ? kActiveCloser : kPassiveCloser),
+                         {o.client_pid, 0, kClientComm}, client_task,
+                         kRequestBytes, kResponseBytes, "unknown"};
+    ExpectedClose server{family_of(addr), o.server_local, o.client_local, netns, "server",
+                         client_first ? "remote" : "local", "none", !client_first,
+                         states("SYN_RECV", client_first ? kPassiveCloser : kActiveCloser),
+                         o.server_task, o.server_task, kResponseBytes, kRequestBytes, "unknown"};
+
+    auto events = tracer.events_for_port(port);
+    EXPECT_EQ(events.size(), 2u);
+    const auto* cev = find_close(events, o.client_local, o.server_local);
+    const auto* sev = find_close(events, o.server_local, o.client_local);
+    ASSERT_TRUE(cev && sev);
+    {
+        SCOPED_TRACE("client socket");
+        expect_close(*cev, client, max_ms);
+    }
+    {
+        SCOPED_TRACE("server socket");
+        expect_close(*sev, server, max_ms);
+    }
+    EXPECT_NE((*cev)["cookie"], (*sev)["cookie"]);
+    // Softirq is never blamed: each FIN's closer is the task that closed that
+    // end, never the other process whose packets a softirq delivered.
+    EXPECT_NE(sev->value("/closer/pid"_json_pointer, -1), o.client_pid) << sev->dump();
+    EXPECT_NE(cev->value("/closer/pid"_json_pointer, -1), o.server_task.pid) << cev->dump();
+    expect_summary(tracer.summary(), "tp_btf");
+}
+
+TEST(FinOrder, ClientClosesFirstHoldsTimeWait) {
+    WHOCLOSED_REQUIRE_ROOT();
+    check_orderly_close("127.0.0.1", 19101, true);
+}
+
+TEST(FinOrder, ServerClosesFirstHoldsTimeWait) {
+    WHOCLOSED_REQUIRE_ROOT();
+    check_orderly_close("127.0.0.1", 19102, false);
+}
+
+TEST(FinOrder, Ipv6LoopbackClientClosesFirst) {
+    WHOCLOSED_REQUIRE_ROOT();
+    check_orderly_close("::1", 19103, true);
+}
+
+TEST(FinOrder, Ipv6LoopbackServerClosesFirst) {
+    WHOCLOSED_REQUIRE_ROOT();
+    check_orderly_close("::1", 19104, false);
+}
+
+}  // namespace
+}  // namespace whoclosed::testing

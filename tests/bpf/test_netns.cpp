@@ -1,0 +1,216 @@
+// Connections between the root network namespace and a namespace the test
+// creates, over a veth pair: per-socket netns inodes, and a true simultaneous
+// close made by slowing both ends of the veth with tbf so the FINs cross.
+#include <gtest/gtest.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <barrier>
+#include <chrono>
+#include <thread>
+
+#include "support/close_expect.h"
+#include "support/netns.h"
+#include "support/sockets.h"
+#include "support/trace_runner.h"
+
+namespace whoclosed::testing {
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string unique(const std::string& prefix) { return prefix + std::to_string(getpid()); }
+
+// A forked client inside the namespace connects to a server in the root
+// namespace, bound to the root-side veth address, and closes first.
+TEST(NetNs, ClientInOtherNamespaceOverVeth) {
+    WHOCLOSED_REQUIRE_ROOT();
+    constexpr int kPort = 19401;
+    const char* kClientComm = "wc-ns-client";
+    NetNs ns(unique("wc-t-"));
+    VethPair veth(unique("wcr"), unique("wcn"), ns, "10.213.1.1/30", "10.213.1.2/30");
+    auto t0 = std::chrono::steady_clock::now();
+    TraceRunner tracer({"--port", std::to_string(kPort)});
+    ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
+
+    Fd listener = listen_tcp("10.213.1.1", kPort);
+    Child client([&](int ctl) {
+        set_thread_comm(kClientComm);
+        InNetNs in(ns.name());
+        Fd fd = connect_tcp("10.213.1.1", kPort);
+        write_bytes(fd.get(), 10);
+        read_bytes(fd.get(), 20);
+        fd.reset();
+        send_token(ctl);
+        recv_token(ctl);
+        return 0;
+    });
+    Fd conn = accept_tcp(listener.get());
+    const SockAddr server_end = local_of(conn.get()), client_end = peer_of(conn.get());
+    const Task server_task = this_task();
+    read_bytes(conn.get(), 10);
+    write_bytes(conn.get(), 20);
+    recv_token(client.ctl());
+    EXPECT_EQ(read_until_eof(conn.get()), 0u);
+    conn.reset();
+    usleep(100 * 1000);
+    EXPECT_EQ(time_wait_count(client_end, server_end, ns.name()), 1);
+    EXPECT_EQ(time_wait_count(server_end, client_end), 0);
+    send_token(client.ctl());
+    EXPECT_EQ(client.wait(), 0);
+    ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+
+    const uint64_t root_ns = inode_of("/proc/self/ns/net"), client_ns = ns.inode();
+    ASSERT_NE(root_ns, client_ns);
+    EXPECT_EQ(client_end.addr, "10.213.1.2");
+    const Task client_task{client.pid(), client.pid(), kClientComm, false};
+    auto events = tracer.events_for_port(kPort);
+    EXPECT_EQ(events.size(), 2u);
+    const auto* cev = find_close(events, client_end, server_end);
+    const auto* sev = find_close(events, server_end, client_end);
+    ASSERT_TRUE(cev && sev);
+    {
+        SCOPED_TRACE("client in " + ns.name());
+        expect_close(*cev, {"ipv4", client_end, server_end, client_ns, "client", "local", "none", true,
+                            {"SYN_SENT", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSE"},
+                            {client.pid(), 0, kClientComm}, client_task, 10, 20, "unknown"},
+                     ms_since(t0));
+    }
+    {
+        SCOPED_TRACE("server in the root namespace");
+        expect_close(*sev, {"ipv4", server_end, client_end, root_ns, "server", "remote", "none", false,
+                            {"SYN_RECV", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"},
+                            server_task, server_task, 20, 10, "unknown"},
+                     ms_since(t0));
+    }
+    EXPECT_NE((*cev)["netns"], (*sev)["netns"]);
+    expect_summary(tracer.summary(), "tp_btf");
+}
+
+// One end of a connection, driven by its own thread in the simultaneous close.
+struct SimEnd {
+    Fd fd;
+    SockAddr local, remote;
+    std::string comm;
+    pid_t tid = 0;
+    std::vector<int> states_seen;  // tcpi_state after our shutdown, each change once
+    size_t received = 0;
+};
+
+// Our FIN left before theirs arrived (FIN_WAIT1, never CLOSE_WAIT/LAST_ACK),
+// then theirs arrived before our FIN was acked (CLOSING).
+bool fins_crossed(const SimEnd& e) {
+    const auto& s = e.states_seen;
+    return !s.empty() && (s.front() == TCP_FIN_WAIT1 || s.front() == TCP_CLOSING) &&
+           std::find(s.begin(), s.end(), TCP_CLOSING) != s.end() &&
+           std::find(s.begin(), s.end(), TCP_FIN_WAIT2) == s.end() && s.back() == TCP_CLOSE;
+}
+
+std::string describe(const SimEnd& e) {
+    std::string out;
+    for (int s : e.states_seen) out += std::to_string(s) + " ";
+    return out;
+}
+
+// Each thread drains its tbf bucket with kFill bytes, then both shut down
+// together; each watches its own socket's state until the timewait hand-off
+// (the full socket goes to CLOSE), reads the peer's bytes and EOF, and closes.
+constexpr size_t kFill = 1400;
+
+void drive_end(SimEnd& end, std::barrier<>& ready) {
+    set_thread_comm(end.comm);
+    end.tid = this_tid();
+    write_bytes(end.fd.get(), kFill);
+    ready.arrive_and_wait();
+    if (shutdown(end.fd.get(), SHUT_WR) != 0) return;
+    for (int i = 0; i < 30000; ++i) {
+        int s = tcp_state(end.fd.get());
+        if (end.states_seen.empty() || end.states_seen.back() != s) end.states_seen.push_back(s);
+        if (s == TCP_CLOSE) break;
+        usleep(100);
+    }
+    end.received = read_until_eof(end.fd.get());
+    end.fd.reset();
+}
+
+TEST(NetNs, SimultaneousCloseCrossingFins) {
+    WHOCLOSED_REQUIRE_ROOT();
+    constexpr int kPort = 19402;
+    const std::string tbf = "tbf rate 8kbit burst 1600 latency 1s";
+    NetNs ns(unique("wc-t-"));
+    const std::string root_if = unique("wcr"), ns_if = unique("wcn");
+    VethPair veth(root_if, ns_if, ns, "10.213.2.1/30", "10.213.2.2/30");
+    RootQdisc slow_root(root_if, tbf);
+    RootQdisc slow_ns(ns_if, tbf, ns.name());
+    auto t0 = std::chrono::steady_clock::now();
+    TraceRunner tracer({"--port", std::to_string(kPort)});
+    ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
+
+    Fd listener = listen_tcp("10.213.2.1", kPort);
+    const Task main_task = this_task();
+    SimEnd client, server;
+    std::vector<std::string> attempts;  // ground truth per attempt, to compare in the log
+    bool crossed = false;
+    for (int attempt = 1; attempt <= 5 && !crossed; ++attempt) {
+        {
+            InNetNs in(ns.name());
+            client = SimEnd{connect_tcp("10.213.2.1", kPort)};
+        }
+        server = SimEnd{accept_tcp(listener.get())};
+        client.local = local_of(client.fd.get());
+        client.remote = server.local = local_of(server.fd.get());
+        server.remote = peer_of(server.fd.get());
+        client.comm = "wc-sim-client";
+        server.comm = "wc-sim-server";
+        usleep(1200 * 1000);  // refill both buckets: the handshake spent tokens
+        std::barrier ready(2);
+        std::thread tc(drive_end, std::ref(client), std::ref(ready));
+        std::thread ts(drive_end, std::ref(server), std::ref(ready));
+        tc.join();
+        ts.join();
+        // Ground truth from the sockets themselves (TCP_INFO), not from whoclosed.
+        crossed = fins_crossed(client) && fins_crossed(server);
+        attempts.push_back("attempt " + std::to_string(attempt) + " client port " +
+                           std::to_string(client.local.port) + ": TCP_INFO client " + describe(client) +
+                           "/ server " + describe(server) + (crossed ? "(crossed)" : ""));
+    }
+    ASSERT_TRUE(crossed) << "no simultaneous close in 5 attempts: the tbf recipe failed";
+    EXPECT_EQ(client.received, kFill);
+    EXPECT_EQ(server.received, kFill);
+    EXPECT_EQ(time_wait_count(client.local, client.remote, ns.name()), 1);
+    EXPECT_EQ(time_wait_count(server.local, server.remote), 1);
+    ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+    for (const auto& a : attempts) std::cerr << a << "\n";
+    for (const auto& e : tracer.events_for_port(kPort)) std::cerr << "  whoclosed: " << e.dump() << "\n";
+
+    auto events = tracer.events_for_port(kPort);
+    const auto* cev = find_close(events, client.local, client.remote);
+    const auto* sev = find_close(events, server.local, server.remote);
+    ASSERT_TRUE(cev && sev);
+    const pid_t pid = getpid();
+    {
+        SCOPED_TRACE("client in " + ns.name());
+        expect_close(*cev, {"ipv4", client.local, client.remote, ns.inode(), "client", "simultaneous",
+                            "none", true, {"SYN_SENT", "ESTABLISHED", "FIN_WAIT1", "CLOSING", "CLOSE"},
+                            {main_task.pid, 0, main_task.comm}, Task{pid, client.tid, client.comm, false},
+                            kFill, kFill, "simultaneous"},
+                     ms_since(t0));
+    }
+    {
+        SCOPED_TRACE("server in the root namespace");
+        expect_close(*sev, {"ipv4", server.local, server.remote, inode_of("/proc/self/ns/net"), "server",
+                            "simultaneous", "none", true,
+                            {"SYN_RECV", "ESTABLISHED", "FIN_WAIT1", "CLOSING", "CLOSE"},
+                            main_task, Task{pid, server.tid, server.comm, false}, kFill, kFill,
+                            "simultaneous"},
+                     ms_since(t0));
+    }
+    expect_summary(tracer.summary(), "tp_btf");
+}
+
+}  // namespace
+}  // namespace whoclosed::testing

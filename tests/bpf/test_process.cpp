@@ -1,0 +1,148 @@
+// The closing task versus the owner: a process killed with an open
+// connection, and a socket accepted in one process but closed in its child.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "support/close_expect.h"
+#include "support/netns.h"
+#include "support/sockets.h"
+#include "support/trace_runner.h"
+
+namespace whoclosed::testing {
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+const std::vector<std::string> kClientActive{"SYN_SENT", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSE"};
+const std::vector<std::string> kClientPassive{"SYN_SENT", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"};
+const std::vector<std::string> kServerActive{"SYN_RECV", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSE"};
+const std::vector<std::string> kServerPassive{"SYN_RECV", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"};
+
+// A child connects, sends 10 bytes and blocks; SIGKILL makes its exit close
+// the socket, so the exiting child sends the first FIN.
+TEST(Process, KilledProcessClosesOnExit) {
+    WHOCLOSED_REQUIRE_ROOT();
+    constexpr int kPort = 19301;
+    const char* kVictimComm = "wc-victim";
+    auto t0 = std::chrono::steady_clock::now();
+    TraceRunner tracer({"--port", std::to_string(kPort)});
+    ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
+
+    Fd listener = listen_tcp("127.0.0.1", kPort);
+    Child victim([&](int ctl) -> int {
+        set_thread_comm(kVictimComm);
+        Fd fd = connect_tcp("127.0.0.1", kPort);
+        write_bytes(fd.get(), 10);
+        send_token(ctl);
+        for (;;) pause();
+    });
+    Fd conn = accept_tcp(listener.get());
+    const SockAddr server_end = local_of(conn.get()), client_end = peer_of(conn.get());
+    const Task server_task = this_task();
+    recv_token(victim.ctl());
+    read_bytes(conn.get(), 10);
+    kill(victim.pid(), SIGKILL);
+    EXPECT_EQ(victim.wait(), 128 + SIGKILL);
+    EXPECT_EQ(read_until_eof(conn.get()), 0u);
+    conn.reset();
+    usleep(50 * 1000);
+    EXPECT_EQ(time_wait_count(client_end, server_end), 1);
+    EXPECT_EQ(time_wait_count(server_end, client_end), 0);
+    ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+
+    const uint64_t netns = current_netns_inode();
+    const Task victim_task{victim.pid(), victim.pid(), kVictimComm, true};
+    auto events = tracer.events_for_port(kPort);
+    EXPECT_EQ(events.size(), 2u);
+    const auto* cev = find_close(events, client_end, server_end);
+    const auto* sev = find_close(events, server_end, client_end);
+    ASSERT_TRUE(cev && sev);
+    {
+        SCOPED_TRACE("killed client");
+        expect_close(*cev, {"ipv4", client_end, server_end, netns, "client", "local", "none", true,
+                            kClientActive, {victim.pid(), 0, kVictimComm}, victim_task, 10, 0,
+                            "process_exit"},
+                     ms_since(t0));
+    }
+    {
+        SCOPED_TRACE("server");
+        expect_close(*sev, {"ipv4", server_end, client_end, netns, "server", "remote", "none", false,
+                            kServerPassive, server_task, server_task, 0, 10, "unknown"},
+                     ms_since(t0));
+    }
+    expect_summary(tracer.summary(), "tp_btf");
+}
+
+// This process connects and accepts; a forked child inherits the accepted
+// socket, writes and closes it (the parent's close of its copy sends nothing).
+// The owner stays the acceptor, the closer is the child.
+TEST(Process, AcceptedHereClosedByForkedChild) {
+    WHOCLOSED_REQUIRE_ROOT();
+    constexpr int kPort = 19302;
+    const char* kCloserComm = "wc-closer";
+    auto t0 = std::chrono::steady_clock::now();
+    TraceRunner tracer({"--port", std::to_string(kPort)});
+    ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
+
+    Fd listener = listen_tcp("127.0.0.1", kPort);
+    Fd client = connect_tcp("127.0.0.1", kPort);
+    const Task me = this_task();
+    Fd conn = accept_tcp(listener.get());
+    const SockAddr server_end = local_of(conn.get()), client_end = local_of(client.get());
+    write_bytes(client.get(), 10);
+    read_bytes(conn.get(), 10);
+    Child closer([&](int ctl) {
+        set_thread_comm(kCloserComm);
+        client.reset();  // the client end stays the parent's alone
+        recv_token(ctl);
+        write_bytes(conn.get(), 20);
+        conn.reset();
+        send_token(ctl);
+        recv_token(ctl);
+        return 0;
+    });
+    conn.reset();  // the child still holds the socket: no FIN yet
+    usleep(20 * 1000);
+    EXPECT_EQ(tcp_state(client.get()), 1 /* TCP_ESTABLISHED */);
+    send_token(closer.ctl());
+    recv_token(closer.ctl());
+    read_bytes(client.get(), 20);
+    EXPECT_EQ(read_until_eof(client.get()), 0u);
+    client.reset();
+    usleep(50 * 1000);
+    EXPECT_EQ(time_wait_count(server_end, client_end), 1);
+    EXPECT_EQ(time_wait_count(client_end, server_end), 0);
+    send_token(closer.ctl());
+    EXPECT_EQ(closer.wait(), 0);
+    ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+
+    const uint64_t netns = current_netns_inode();
+    const Task child_task{closer.pid(), closer.pid(), kCloserComm, false};
+    auto events = tracer.events_for_port(kPort);
+    EXPECT_EQ(events.size(), 2u);
+    const auto* cev = find_close(events, client_end, server_end);
+    const auto* sev = find_close(events, server_end, client_end);
+    ASSERT_TRUE(cev && sev);
+    {
+        SCOPED_TRACE("accepted socket, closed by the child");
+        expect_close(*sev, {"ipv4", server_end, client_end, netns, "server", "local", "none", true,
+                            kServerActive, me, child_task, 20, 10, "unknown"},
+                     ms_since(t0));
+        EXPECT_NE(sev->value("/closer/pid"_json_pointer, -1), sev->value("/owner/pid"_json_pointer, -1));
+    }
+    {
+        SCOPED_TRACE("client");
+        expect_close(*cev, {"ipv4", client_end, server_end, netns, "client", "remote", "none", false,
+                            kClientPassive, me, me, 10, 20, "unknown"},
+                     ms_since(t0));
+    }
+    expect_summary(tracer.summary(), "tp_btf");
+}
+
+}  // namespace
+}  // namespace whoclosed::testing
