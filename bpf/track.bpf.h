@@ -24,6 +24,7 @@ const volatile __u32 filter_nports = 0;
 const volatile __u16 filter_ports[WC_MAX_PORT_FILTERS] = {};
 const volatile __u64 wakeup_threshold = 1 << 20;
 const volatile bool io_hooks = false;
+const volatile bool rx_hook = false; /* sk_data_ready times received payload */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -89,17 +90,57 @@ static __always_inline bool in_task(void)
 	return v && !*v;
 }
 
+/* tp_btf programs skip a hit that arrives while the same program is already
+ * running on this CPU (a softirq on top of a process-context hit, or a
+ * preempted run). Each such hook therefore has a backup copy attached to the
+ * same tracepoint: it does the work only while the primary is mid-run here. */
+enum wc_hook { WC_HOOK_STATE, WC_HOOK_DESTROY, WC_HOOK_RST_SENT, WC_HOOK_RST_RECV, WC_HOOK_MAX };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WC_HOOK_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} primary_busy SEC(".maps");
+
+static __always_inline void set_busy(__u32 hook, __u32 on)
+{
+	__u32 *v = bpf_map_lookup_elem(&primary_busy, &hook);
+
+	if (v)
+		*v = on;
+}
+
+static __always_inline bool primary_is_busy(__u32 hook)
+{
+	__u32 *v = bpf_map_lookup_elem(&primary_busy, &hook);
+
+	return v && *v;
+}
+
 static __always_inline __u64 read_cookie(const struct sock *sk)
 {
 	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 }
 
-/* The record of a socket we track, found by the cookie the state hook
- * generated for it; NULL for sockets we never saw change state. */
+/* The map key of a socket: its cookie, which the tp_btf state hook generates
+ * at first sight. Hooks that cannot generate cookies (classic tracepoints,
+ * kprobes) fall back to the socket's address, unique until tcp_destroy_sock,
+ * where the entry is deleted; such keys are never shown to users. */
+static __always_inline __u64 sock_key(const struct sock *sk)
+{
+	__u64 cookie = read_cookie(sk);
+
+	return cookie ? cookie : (__u64)sk;
+}
+
+/* The record of a socket we track; NULL for sockets we never saw change state. */
 static __always_inline struct close_record *tracked(const struct sock *sk, __u64 *key)
 {
-	*key = sk ? read_cookie(sk) : 0;
-	return *key ? bpf_map_lookup_elem(&socks, key) : NULL;
+	if (!sk)
+		return NULL;
+	*key = sock_key(sk);
+	return bpf_map_lookup_elem(&socks, key);
 }
 
 static __always_inline bool is_tcp_inet(const struct sock *sk)
@@ -251,8 +292,11 @@ static __always_inline struct close_record *new_record(const struct sock *sk, __
 	if (!rec)
 		return NULL;
 	__builtin_memset(rec, 0, sizeof(*rec));
-	rec->cookie = key;
-	rec->flags = WC_F_HAS_COOKIE | (io_hooks ? WC_F_IO_TRACKED : 0);
+	rec->flags = io_hooks ? WC_F_IO_TRACKED : 0;
+	if (read_cookie(sk) == key) {
+		rec->cookie = key;
+		rec->flags |= WC_F_HAS_COOKIE;
+	}
 	rec->ts_open_ns = bpf_ktime_get_boot_ns();
 	rec->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	if ((oldstate == WC_TCP_CLOSE && newstate == WC_TCP_SYN_SENT) ||
@@ -352,10 +396,20 @@ static __always_inline void on_destroy(const struct sock *sk)
 	bpf_map_delete_elem(&socks, &key);
 }
 
+/* Now, as the time of the last payload. Payload still flowing after the first
+ * FIN (read after the peer's FIN, or crossing ours) leaves no idle gap before
+ * that FIN: it counts as moved at the FIN itself. */
+static __always_inline __u64 payload_time(const struct close_record *rec)
+{
+	__u64 now = bpf_ktime_get_boot_ns();
+
+	return rec->ts_first_fin_ns && now > rec->ts_first_fin_ns ? rec->ts_first_fin_ns : now;
+}
+
 static __always_inline void on_io(const struct sock *sk, int ret, int flags, bool sent)
 {
 	struct close_record *rec;
-	__u64 key, now;
+	__u64 key;
 
 	if (ret <= 0 || (flags & 2 /* MSG_PEEK */))
 		return;
@@ -366,13 +420,36 @@ static __always_inline void on_io(const struct sock *sk, int ret, int flags, boo
 		__sync_fetch_and_add(&rec->bytes_sent, ret);
 	else
 		__sync_fetch_and_add(&rec->bytes_received, ret);
-	now = bpf_ktime_get_boot_ns();
-	/* Bytes read after the peer's FIN arrived before it on the wire. */
-	if (rec->ts_first_fin_ns && now > rec->ts_first_fin_ns)
-		now = rec->ts_first_fin_ns;
-	rec->ts_last_payload_ns = now;
+	if (!sent && rx_hook)
+		goto owner; /* arrival time comes from sk_data_ready, not from the read */
+	rec->ts_last_payload_ns = payload_time(rec);
+owner:
 	if (!(rec->flags & WC_F_HAS_OWNER) && in_task())
 		set_owner(rec);
+}
+
+/* Data (or the peer's FIN) was queued on the socket, in softirq. Payload the
+ * application never reads still ends the idle gap: compare the kernel's
+ * bytes_received with what we saw last, less the FIN's sequence number. */
+static __always_inline void on_data_ready(const struct sock *sk)
+{
+	struct close_record *rec;
+	__u64 key, rx;
+
+	rec = tracked(sk, &key);
+	if (!rec)
+		return;
+	rx = BPF_CORE_READ((struct tcp_sock *)sk, bytes_received);
+	if (rx <= rec->rx_mark)
+		return;
+	if (!(rec->flags & WC_F_PEER_FIN_COUNTED) &&
+	    (BPF_CORE_READ(sk, sk_shutdown) & 1 /* RCV_SHUTDOWN */)) {
+		rec->flags |= WC_F_PEER_FIN_COUNTED;
+		rec->rx_mark++;
+	}
+	if (rx > rec->rx_mark)
+		rec->ts_last_payload_ns = payload_time(rec);
+	rec->rx_mark = rx;
 }
 
 /* accept()/accept4() returned fd: the calling task owns the new socket. */

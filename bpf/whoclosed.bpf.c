@@ -8,33 +8,44 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* ---- mode tp_btf (kernel >= 5.5 with BTF): the primary path ---- */
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(btf_set_state, const struct sock *sk, int oldstate, int newstate)
+static __always_inline void btf_state(const struct sock *sk, int oldstate, int newstate)
 {
-	if (!is_tcp_inet(sk))
-		return 0;
-	on_state(sk, bpf_get_socket_cookie((void *)sk), oldstate, newstate);
-	return 0;
+	if (is_tcp_inet(sk))
+		on_state(sk, bpf_get_socket_cookie((void *)sk), oldstate, newstate);
 }
 
-SEC("tp_btf/tcp_destroy_sock")
-int BPF_PROG(btf_destroy, struct sock *sk)
-{
-	on_destroy(sk);
-	return 0;
-}
+/* A primary program and its backup (see primary_busy in track.bpf.h). */
+#define WC_GUARDED(tp, hook, name, body, ...)					\
+	SEC("tp_btf/" #tp)							\
+	int BPF_PROG(name, __VA_ARGS__)						\
+	{									\
+		set_busy(hook, 1);						\
+		body;								\
+		set_busy(hook, 0);						\
+		return 0;							\
+	}									\
+	SEC("tp_btf/" #tp)							\
+	int BPF_PROG(name##_backup, __VA_ARGS__)				\
+	{									\
+		if (primary_is_busy(hook)) {					\
+			body;							\
+			count(WC_CNT_COVERED);					\
+		}								\
+		return 0;							\
+	}
 
-SEC("tp_btf/tcp_send_reset")
-int BPF_PROG(btf_send_reset, const struct sock *sk)
-{
-	on_reset(sk, true);
-	return 0;
-}
+WC_GUARDED(inet_sock_set_state, WC_HOOK_STATE, btf_set_state, btf_state(sk, oldstate, newstate),
+	   const struct sock *sk, int oldstate, int newstate)
+WC_GUARDED(tcp_destroy_sock, WC_HOOK_DESTROY, btf_destroy, on_destroy(sk), struct sock *sk)
+WC_GUARDED(tcp_send_reset, WC_HOOK_RST_SENT, btf_send_reset, on_reset(sk, true),
+	   const struct sock *sk)
+WC_GUARDED(tcp_receive_reset, WC_HOOK_RST_RECV, btf_receive_reset, on_reset(sk, false),
+	   struct sock *sk)
 
-SEC("tp_btf/tcp_receive_reset")
-int BPF_PROG(btf_receive_reset, struct sock *sk)
+SEC("tp_btf/sk_data_ready")
+int BPF_PROG(btf_data_ready, const struct sock *sk)
 {
-	on_reset(sk, false);
+	on_data_ready(sk);
 	return 0;
 }
 
@@ -109,14 +120,11 @@ SEC("tracepoint/sock/inet_sock_set_state")
 int tp_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	const struct sock *sk = ctx->skaddr;
-	__u64 key;
 
 	if (ctx->protocol != IPPROTO_TCP)
 		return 0;
-	/* No cookie helper for this program type: a socket without a cookie
-	 * yet is keyed by its address, which is unique until destroy. */
-	key = read_cookie(sk);
-	on_state(sk, key ? key : (__u64)sk, ctx->oldstate, ctx->newstate);
+	/* No cookie helper for this program type: see sock_key(). */
+	on_state(sk, sock_key(sk), ctx->oldstate, ctx->newstate);
 	return 0;
 }
 
@@ -173,19 +181,12 @@ int BPF_PROG(fentry_receive_reset, struct sock *sk)
 	return 0;
 }
 
-static __always_inline __u64 kprobe_key(const struct sock *sk)
-{
-	__u64 key = read_cookie(sk);
-
-	return key ? key : (__u64)sk;
-}
-
 SEC("kprobe/tcp_set_state")
 int BPF_KPROBE(kprobe_set_state, struct sock *sk, int state)
 {
 	if (!is_tcp_inet(sk))
 		return 0;
-	on_state(sk, kprobe_key(sk), BPF_CORE_READ(sk, __sk_common.skc_state), state);
+	on_state(sk, sock_key(sk), BPF_CORE_READ(sk, __sk_common.skc_state), state);
 	return 0;
 }
 

@@ -36,6 +36,7 @@ enum wc_record_flags {
 	WC_F_SEEN_OPEN = 1u << 7,      /* the record starts at connect()/SYN_RECV */
 	WC_F_FLUSHED = 1u << 8,        /* emitted by the final map sweep, not at destroy */
 	WC_F_HAS_COOKIE = 1u << 9,
+	WC_F_PEER_FIN_COUNTED = 1u << 10, /* kernel bookkeeping: the peer's FIN left rx_mark */
 };
 
 /* Indexes of the per-CPU drop/health counters (map "counters"). */
@@ -45,6 +46,7 @@ enum wc_counter {
 	WC_CNT_EMITTED = 2,     /* records submitted to the ring */
 	WC_CNT_WAKEUPS = 3,     /* forced reader wake-ups (ring past threshold) */
 	WC_CNT_FILTERED = 4,    /* closes dropped on purpose by a filter */
+	WC_CNT_COVERED = 5,     /* hook runs the recursion guard skipped but a backup handled */
 	WC_CNT_MAX = 8,
 };
 
@@ -58,6 +60,7 @@ struct close_record {
 	unsigned long long ts_last_payload_ns;/* last send/recv of payload; 0 if none */
 	unsigned long long bytes_sent;
 	unsigned long long bytes_received;
+	unsigned long long rx_mark;           /* kernel bookkeeping: tcp bytes_received last seen */
 	unsigned long long owner_cgroup;      /* cgroup v2 id */
 	unsigned long long closer_cgroup;
 	unsigned char saddr[16];              /* network order; IPv4 in the first 4 bytes */

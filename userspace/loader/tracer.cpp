@@ -1,6 +1,7 @@
 #include "loader/tracer.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include <algorithm>
@@ -32,29 +33,73 @@ std::optional<AttachMode> attach_mode_from_string(const std::string& s) {
 
 namespace {
 
-std::vector<bpf_program*> programs_for(struct whoclosed_bpf* s, AttachMode m) {
+// One program of a mode. `needs` names a tracepoint that older kernels lack:
+// the program is then left out (and what it feeds is reported as null).
+// `critical` programs lose events when the kernel skips them, so their
+// recursion misses count as lost.
+struct ProgSpec {
+    bpf_program* prog;
+    const char* needs = nullptr;
+    bool critical = false;
+};
+
+std::vector<ProgSpec> programs_for(struct whoclosed_bpf* s, AttachMode m) {
     auto& p = s->progs;
+    std::vector<ProgSpec> common = {{p.tp_exit_accept4}, {p.tp_exit_accept}};
+    std::vector<ProgSpec> out;
     switch (m) {
     case AttachMode::TpBtf:
-        return {p.btf_set_state, p.btf_destroy, p.btf_send_reset, p.btf_receive_reset,
-                p.btf_send_length, p.btf_recv_length, p.btf_softirq_entry, p.btf_softirq_exit,
-                p.btf_retransmit, p.tp_exit_accept4, p.tp_exit_accept};
+        out = {{p.btf_set_state, nullptr, true},   {p.btf_set_state_backup},
+               {p.btf_destroy, nullptr, true},     {p.btf_destroy_backup},
+               {p.btf_send_reset, nullptr, true},  {p.btf_send_reset_backup},
+               {p.btf_receive_reset, nullptr, true}, {p.btf_receive_reset_backup},
+               {p.btf_softirq_entry},              {p.btf_softirq_exit},
+               {p.btf_retransmit, "tcp_retransmit_skb"},
+               {p.btf_send_length, "sock_send_length"}, {p.btf_recv_length, "sock_recv_length"},
+               {p.btf_data_ready, "sk_data_ready"}};
+        break;
     case AttachMode::Tracepoint:
-        return {p.tp_set_state, p.tp_destroy, p.tp_send_reset, p.tp_receive_reset,
-                p.tp_softirq_entry, p.tp_softirq_exit, p.tp_exit_accept4, p.tp_exit_accept};
+        out = {{p.tp_set_state, nullptr, true}, {p.tp_destroy, nullptr, true},
+               {p.tp_send_reset, nullptr, true}, {p.tp_receive_reset, nullptr, true},
+               {p.tp_softirq_entry}, {p.tp_softirq_exit}};
+        break;
     case AttachMode::Fentry:
-        return {p.fentry_set_state, p.fentry_destroy, p.fentry_send_reset,
-                p.fentry_receive_reset, p.tp_softirq_entry, p.tp_softirq_exit,
-                p.tp_exit_accept4, p.tp_exit_accept};
+        out = {{p.fentry_set_state, nullptr, true}, {p.fentry_destroy, nullptr, true},
+               {p.fentry_send_reset, nullptr, true}, {p.fentry_receive_reset, nullptr, true},
+               {p.tp_softirq_entry}, {p.tp_softirq_exit}};
+        break;
     case AttachMode::Kprobe:
-        return {p.kprobe_set_state, p.kprobe_destroy, p.kprobe_send_reset,
-                p.kprobe_receive_reset, p.tp_softirq_entry, p.tp_softirq_exit,
-                p.tp_exit_accept4, p.tp_exit_accept};
+        out = {{p.kprobe_set_state, nullptr, true}, {p.kprobe_destroy, nullptr, true},
+               {p.kprobe_send_reset, nullptr, true}, {p.kprobe_receive_reset, nullptr, true},
+               {p.tp_softirq_entry}, {p.tp_softirq_exit}};
+        break;
     }
-    return {};
+    out.insert(out.end(), common.begin(), common.end());
+    return out;
 }
 
-void apply_config(struct whoclosed_bpf* s, const TracerConfig& cfg, AttachMode m) {
+// Whether this kernel has the BTF-enabled tracepoint `name`.
+bool kernel_has_btf_tracepoint(const char* name) {
+    static struct btf* vmlinux = btf__load_vmlinux_btf();
+    if (!vmlinux) return false;
+    std::string type = std::string("btf_trace_") + name;
+    return btf__find_by_name_kind(vmlinux, type.c_str(), BTF_KIND_TYPEDEF) > 0;
+}
+
+// Drops optional programs whose tracepoint this kernel lacks.
+std::vector<ProgSpec> available(std::vector<ProgSpec> specs) {
+    std::vector<ProgSpec> out;
+    for (const ProgSpec& sp : specs)
+        if (!sp.needs || kernel_has_btf_tracepoint(sp.needs)) out.push_back(sp);
+    return out;
+}
+
+bool has_prog(const std::vector<ProgSpec>& specs, const bpf_program* prog) {
+    return std::any_of(specs.begin(), specs.end(), [&](const ProgSpec& sp) { return sp.prog == prog; });
+}
+
+void apply_config(struct whoclosed_bpf* s, const TracerConfig& cfg,
+                  const std::vector<ProgSpec>& specs) {
     auto* ro = s->rodata;
     ro->filter_pid = cfg.filter_pid;
     std::memset(const_cast<char*>(ro->filter_comm), 0, sizeof(ro->filter_comm));
@@ -67,7 +112,9 @@ void apply_config(struct whoclosed_bpf* s, const TracerConfig& cfg, AttachMode m
     for (size_t i = 0; i < n; i++) ro->filter_ports[i] = cfg.filter_ports[i];
     // Wake the reader early only when a quarter of the ring is waiting.
     ro->wakeup_threshold = cfg.ring_bytes / 4;
-    ro->io_hooks = (m == AttachMode::TpBtf);
+    ro->io_hooks = has_prog(specs, s->progs.btf_send_length) &&
+                   has_prog(specs, s->progs.btf_recv_length);
+    ro->rx_hook = ro->io_hooks && has_prog(specs, s->progs.btf_data_ready);
     bpf_map__set_max_entries(s->maps.socks, cfg.max_sockets);
     bpf_map__set_max_entries(s->maps.events, cfg.ring_bytes);
 }
@@ -85,7 +132,8 @@ std::string mode_hint(AttachMode m, int code) {
 
 // Opens, loads and attaches the programs of one mode. On failure returns
 // nullptr and fills `err` with libbpf's reason.
-struct whoclosed_bpf* try_mode(const TracerConfig& cfg, AttachMode m, std::string& err, int& code) {
+struct whoclosed_bpf* try_mode(const TracerConfig& cfg, AttachMode m, std::string& err, int& code,
+                               std::vector<int>& critical_fds) {
     struct whoclosed_bpf* s = whoclosed_bpf__open();
     if (!s) {
         code = -errno;
@@ -94,9 +142,9 @@ struct whoclosed_bpf* try_mode(const TracerConfig& cfg, AttachMode m, std::strin
     }
     bpf_program* prog;
     bpf_object__for_each_program(prog, s->obj) bpf_program__set_autoload(prog, false);
-    std::vector<bpf_program*> wanted = programs_for(s, m);
-    for (bpf_program* p : wanted) bpf_program__set_autoload(p, true);
-    apply_config(s, cfg, m);
+    std::vector<ProgSpec> wanted = available(programs_for(s, m));
+    for (const ProgSpec& sp : wanted) bpf_program__set_autoload(sp.prog, true);
+    apply_config(s, cfg, wanted);
 
     code = whoclosed_bpf__load(s);
     if (code) {
@@ -105,7 +153,9 @@ struct whoclosed_bpf* try_mode(const TracerConfig& cfg, AttachMode m, std::strin
         whoclosed_bpf__destroy(s);
         return nullptr;
     }
-    for (bpf_program* p : wanted) {
+    for (const ProgSpec& sp : wanted) {
+        bpf_program* p = sp.prog;
+        if (sp.critical) critical_fds.push_back(bpf_program__fd(p));
         bpf_link* link = bpf_program__attach(p);
         if (!link) {
             code = -errno;
@@ -133,10 +183,12 @@ std::unique_ptr<Tracer> Tracer::open(const TracerConfig& cfg, std::vector<ModeAt
         if (cfg.only_mode && *cfg.only_mode != m) continue;
         std::string err;
         int code = 0;
-        struct whoclosed_bpf* s = try_mode(cfg, m, err, code);
+        std::vector<int> critical_fds;
+        struct whoclosed_bpf* s = try_mode(cfg, m, err, code, critical_fds);
         attempts.push_back({m, err});
         if (s) {
             auto t = std::unique_ptr<Tracer>(new Tracer(s, m));
+            t->critical_fds_ = std::move(critical_fds);
             t->ring_ = ring_buffer__new(bpf_map__fd(s->maps.events), &Tracer::on_ring_record,
                                         t.get(), nullptr);
             if (!t->ring_) {
@@ -196,6 +248,14 @@ DropCounters Tracer::counters() const {
     c.emitted = sum(WC_CNT_EMITTED);
     c.wakeups = sum(WC_CNT_WAKEUPS);
     c.filtered = sum(WC_CNT_FILTERED);
+    uint64_t misses = 0;
+    for (int fd : critical_fds_) {
+        bpf_prog_info info{};
+        uint32_t len = sizeof(info);
+        if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) misses += info.recursion_misses;
+    }
+    uint64_t covered = sum(WC_CNT_COVERED);
+    c.recursion_lost = misses > covered ? misses - covered : 0;
     return c;
 }
 

@@ -43,7 +43,10 @@ struct DropCounters {
     uint64_t emitted = 0;
     uint64_t wakeups = 0;
     uint64_t filtered = 0;
-    uint64_t lost() const { return ring_full + map_full; }
+    // Hook runs the kernel skipped (recursion guard) that no backup covered:
+    // a state change or close that was never seen.
+    uint64_t recursion_lost = 0;
+    uint64_t lost() const { return ring_full + map_full + recursion_lost; }
 };
 
 // A failure to load or attach: what went wrong, and whether it is a missing
@@ -84,6 +87,7 @@ private:
     struct whoclosed_bpf* skel_;
     struct ring_buffer* ring_ = nullptr;
     AttachMode mode_;
+    std::vector<int> critical_fds_;  // programs whose skipped runs lose events
     const RecordFn* current_fn_ = nullptr;
     int current_count_ = 0;
 };
