@@ -13,6 +13,8 @@ PACKAGES=(
   golang-go nginx curl tcpdump iproute2 procps psmisc python3
   # bench: load generator and the libbpf-tools tcpstates anchor
   wrk libbpf-tools
+  # report: flame graph XML check (xmllint) and the HTML page in a headless browser
+  libxml2-utils chromium
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
