@@ -33,6 +33,14 @@ struct {
 	__type(value, struct close_record);
 } socks SEC(".maps");
 
+/* HTTP heads per socket (see http.bpf.h), joined to the close record at emit. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct http_record);
+} http_heads SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20);
@@ -256,30 +264,50 @@ static __always_inline bool passes_filters(const struct close_record *rec)
 	return true;
 }
 
-/* One ring record per socket. Submitting without a wake-up and letting the
- * reader drain on a short timer keeps the cost per connection to in-kernel
- * work; a wake-up is forced only when the ring fills past the threshold. */
-static __always_inline void emit(const struct close_record *rec)
+static __always_inline void submit(void *out)
 {
-	struct close_record *out;
-	__u64 flags;
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_threshold ?
+			      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 
-	if (!passes_filters(rec)) {
-		count(WC_CNT_FILTERED);
-		return;
-	}
-	out = bpf_ringbuf_reserve(&events, sizeof(*out), 0);
-	if (!out) {
-		count(WC_CNT_RING_FULL);
-		return;
-	}
-	__builtin_memcpy(out, rec, sizeof(*out));
-	flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_threshold ?
-			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	if (flags == BPF_RB_FORCE_WAKEUP)
 		count(WC_CNT_WAKEUPS);
 	bpf_ringbuf_submit(out, flags);
 	count(WC_CNT_EMITTED);
+}
+
+/* One ring record per socket, carrying its HTTP heads if it had any.
+ * Submitting without a wake-up and letting the reader drain on a short timer
+ * keeps the cost per connection to in-kernel work; a wake-up is forced only
+ * when the ring fills past the threshold. */
+static __always_inline void emit(__u64 key, const struct close_record *rec)
+{
+	struct http_record *http = bpf_map_lookup_elem(&http_heads, &key);
+
+	if (!passes_filters(rec)) {
+		count(WC_CNT_FILTERED);
+	} else if (http) {
+		struct close_record_http *out = bpf_ringbuf_reserve(&events, sizeof(*out), 0);
+
+		if (out) {
+			__builtin_memcpy(&out->base, rec, sizeof(*rec));
+			bpf_probe_read_kernel(&out->http, sizeof(*http), http); /* too big to inline */
+			out->base.flags |= WC_F_HAS_HTTP;
+			submit(out);
+		} else {
+			count(WC_CNT_RING_FULL);
+		}
+	} else {
+		struct close_record *out = bpf_ringbuf_reserve(&events, sizeof(*out), 0);
+
+		if (out) {
+			__builtin_memcpy(out, rec, sizeof(*out));
+			submit(out);
+		} else {
+			count(WC_CNT_RING_FULL);
+		}
+	}
+	if (http)
+		bpf_map_delete_elem(&http_heads, &key);
 }
 
 static __always_inline struct close_record *new_record(const struct sock *sk, __u64 key,
@@ -322,7 +350,7 @@ static __always_inline void on_state(const struct sock *sk, __u64 key, int oldst
 	rec = bpf_map_lookup_elem(&socks, &key);
 	if (rec && oldstate == WC_TCP_CLOSE && newstate == WC_TCP_SYN_SENT) {
 		/* connect() again on a socket whose first attempt failed: a new life. */
-		emit(rec);
+		emit(key, rec);
 		bpf_map_delete_elem(&socks, &key);
 		rec = NULL;
 	}
@@ -392,7 +420,9 @@ static __always_inline void on_destroy(const struct sock *sk)
 
 	if (!rec)
 		return;
-	emit(rec);
+	if (!rec->ts_close_ns) /* its CLOSE transition was never seen */
+		rec->ts_close_ns = bpf_ktime_get_boot_ns();
+	emit(key, rec);
 	bpf_map_delete_elem(&socks, &key);
 }
 
@@ -406,16 +436,18 @@ static __always_inline __u64 payload_time(const struct close_record *rec)
 	return rec->ts_first_fin_ns && now > rec->ts_first_fin_ns ? rec->ts_first_fin_ns : now;
 }
 
-static __always_inline void on_io(const struct sock *sk, int ret, int flags, bool sent)
+/* Payload moved by a syscall on `sk`. Returns the socket's key, or 0 when
+ * the socket is not tracked or nothing was moved. */
+static __always_inline __u64 on_io(const struct sock *sk, int ret, int flags, bool sent)
 {
 	struct close_record *rec;
 	__u64 key;
 
 	if (ret <= 0 || (flags & 2 /* MSG_PEEK */))
-		return;
+		return 0;
 	rec = tracked(sk, &key);
 	if (!rec)
-		return;
+		return 0;
 	if (sent)
 		__sync_fetch_and_add(&rec->bytes_sent, ret);
 	else
@@ -426,6 +458,7 @@ static __always_inline void on_io(const struct sock *sk, int ret, int flags, boo
 owner:
 	if (!(rec->flags & WC_F_HAS_OWNER) && in_task())
 		set_owner(rec);
+	return key;
 }
 
 /* Data (or the peer's FIN) was queued on the socket, in softirq. Payload the

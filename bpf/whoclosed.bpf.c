@@ -2,6 +2,7 @@
 /* whoclosed kernel side. Every attach mode has thin wrappers here; the
  * loader enables exactly one mode's programs (see userspace/loader). */
 #include "track.bpf.h"
+#include "http.bpf.h"
 #include <bpf/bpf_tracing.h>
 
 char LICENSE[] SEC("license") = "GPL";
@@ -59,14 +60,20 @@ int BPF_PROG(btf_retransmit, const struct sock *sk)
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(btf_send_length, struct sock *sk, int ret, int flags)
 {
-	on_io(sk, ret, flags, true);
+	__u64 key = on_io(sk, ret, flags, true);
+
+	if (key)
+		http_from_syscall(key, ret, true);
 	return 0;
 }
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(btf_recv_length, struct sock *sk, int ret, int flags)
 {
-	on_io(sk, ret, flags, false);
+	__u64 key = on_io(sk, ret, flags, false);
+
+	if (key)
+		http_from_syscall(key, ret, false);
 	return 0;
 }
 

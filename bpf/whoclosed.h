@@ -7,6 +7,7 @@
 #define WC_COMM_LEN 16
 #define WC_MAX_STATES 14
 #define WC_MAX_PORT_FILTERS 16
+#define WC_HTTP_HEAD 512   /* bytes kept of the last request and response head */
 
 /* TCP states as the kernel numbers them (include/net/tcp_states.h). */
 enum wc_tcp_state {
@@ -37,6 +38,7 @@ enum wc_record_flags {
 	WC_F_FLUSHED = 1u << 8,        /* emitted by the final map sweep, not at destroy */
 	WC_F_HAS_COOKIE = 1u << 9,
 	WC_F_PEER_FIN_COUNTED = 1u << 10, /* kernel bookkeeping: the peer's FIN left rx_mark */
+	WC_F_HAS_HTTP = 1u << 11,      /* an http_record follows the close_record */
 };
 
 /* Indexes of the per-CPU drop/health counters (map "counters"). */
@@ -47,6 +49,7 @@ enum wc_counter {
 	WC_CNT_WAKEUPS = 3,     /* forced reader wake-ups (ring past threshold) */
 	WC_CNT_FILTERED = 4,    /* closes dropped on purpose by a filter */
 	WC_CNT_COVERED = 5,     /* hook runs the recursion guard skipped but a backup handled */
+	WC_CNT_HTTP_MAP_FULL = 6, /* an HTTP socket could not be tracked: its http is null */
 	WC_CNT_MAX = 8,
 };
 
@@ -76,6 +79,33 @@ struct close_record {
 	unsigned char states[WC_MAX_STATES];  /* enum wc_tcp_state, in order */
 	char owner_comm[WC_COMM_LEN];
 	char closer_comm[WC_COMM_LEN];
+};
+
+/* Where HTTP bytes were read from (http_record.source). */
+enum wc_http_source {
+	WC_HTTP_SRC_NONE = 0,
+	WC_HTTP_SRC_SYSCALL = 1,  /* the syscall's user buffer, at the socket layer */
+	WC_HTTP_SRC_OPENSSL = 2,  /* SSL_read/SSL_write plaintext */
+	WC_HTTP_SRC_GO = 3,       /* Go crypto/tls or net plaintext */
+};
+
+/* The HTTP/1.x heads seen on one socket: appended to its close_record in
+ * the same ring record when WC_F_HAS_HTTP is set. */
+struct http_record {
+	unsigned int requests;     /* payloads that began with a request line */
+	unsigned int responses;    /* payloads that began with a status line */
+	unsigned short req_len;    /* bytes valid in req[] */
+	unsigned short resp_len;
+	unsigned char req_outbound;  /* the last request was sent (1) or received (0) */
+	unsigned char source;        /* enum wc_http_source */
+	unsigned char pad[2];
+	char req[WC_HTTP_HEAD];
+	char resp[WC_HTTP_HEAD];
+};
+
+struct close_record_http {
+	struct close_record base;
+	struct http_record http;
 };
 
 #endif

@@ -85,3 +85,50 @@ TEST(Decoder, IgnoresBytesPastNstates) {
 
 }  // namespace
 }  // namespace whoclosed
+
+namespace whoclosed {
+namespace {
+
+using test_support::make_record;
+
+close_record_http http_sample() {
+    close_record_http s{};
+    s.base = make_record({WC_TCP_SYN_RECV, WC_TCP_ESTABLISHED, WC_TCP_FIN_WAIT1, WC_TCP_FIN_WAIT2, WC_TCP_CLOSE});
+    s.base.flags |= WC_F_HAS_HTTP;
+    const char req[] = "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+    std::memcpy(s.http.req, req, sizeof req - 1);
+    s.http.req_len = sizeof req - 1;
+    s.http.requests = 1;
+    s.http.source = WC_HTTP_SRC_SYSCALL;
+    return s;
+}
+
+TEST(Decoder, AcceptsARecordWithHttpHeadsAndHandsThemOut) {
+    close_record_http s = http_sample();
+    std::string err;
+    auto rec = decode_close_record(&s, sizeof s, &err);
+    ASSERT_TRUE(rec.has_value()) << err;
+    auto http = decode_http_part(&s, sizeof s, &err);
+    ASSERT_TRUE(http.has_value()) << err;
+    EXPECT_EQ(http->requests, 1u);
+    EXPECT_EQ(std::string(http->req, http->req_len), "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    EXPECT_FALSE(decode_http_part(&s.base, sizeof s.base, &err).has_value());
+}
+
+TEST(Decoder, RejectsHttpFlagThatDisagreesWithSizeAndOverlongHeads) {
+    close_record_http s = http_sample();
+    std::string err;
+    s.base.flags &= ~WC_F_HAS_HTTP;
+    EXPECT_FALSE(decode_close_record(&s, sizeof s, &err).has_value());
+    close_record plain = http_sample().base;  // flag set, but no HTTP part follows
+    EXPECT_FALSE(decode_close_record(&plain, sizeof plain, &err).has_value());
+    s = http_sample();
+    s.http.resp_len = WC_HTTP_HEAD + 1;
+    EXPECT_FALSE(decode_http_part(&s, sizeof s, &err).has_value());
+    s = http_sample();
+    s.http.source = 9;
+    EXPECT_FALSE(decode_http_part(&s, sizeof s, &err).has_value());
+}
+
+}  // namespace
+}  // namespace whoclosed

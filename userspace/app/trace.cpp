@@ -40,6 +40,11 @@ std::unique_ptr<EventSink> make_sink(bool text, std::ostream& out) {
 }  // namespace
 
 int run_trace(const TraceOptions& opts) {
+    if (opts.http == HttpMode::Uprobe) {
+        std::cerr << "whoclosed: error: --http uprobe: uprobe capture (TLS, Go) is not available "
+                     "in this build yet; use --http auto or --http syscall\n";
+        return kExitUnsupported;
+    }
     std::ofstream file;
     if (opts.output) {
         file.open(*opts.output, std::ios::out | std::ios::trunc);
@@ -55,9 +60,9 @@ int run_trace(const TraceOptions& opts) {
     int code = kExitOk;
     auto session = TraceSession::start(opts, code);
     if (!session) return code;
-    if (opts.http != HttpMode::Off)
-        std::cerr << "whoclosed: note: HTTP capture is not available in this build; "
-                     "`http` stays null\n";
+    if (opts.http != HttpMode::Off && std::string(session->http_mode()) == "off")
+        std::cerr << "whoclosed: note: HTTP capture needs the sock_send_length/sock_recv_length "
+                     "tracepoints (Linux >= 6.3) and tp_btf; `http` stays null\n";
     std::cerr << "whoclosed: tracing (attach mode " << to_string(session->mode())
               << "; Ctrl-C to stop)" << std::endl;
 

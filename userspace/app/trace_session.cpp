@@ -28,6 +28,7 @@ std::optional<TracerConfig> build_config(const TraceOptions& opts, int& exit_cod
     cfg.filter_ports = opts.ports;
     cfg.filter_netns = opts.netns.value_or(0);
     cfg.ring_bytes = 16u << 20;
+    cfg.http_syscall = opts.http == HttpMode::Auto || opts.http == HttpMode::Syscall;
     if (opts.cgroup) {
         std::string error;
         auto id = resolve_cgroup_id(*opts.cgroup, error);

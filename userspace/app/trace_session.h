@@ -23,7 +23,7 @@ public:
     static std::unique_ptr<TraceSession> start(const TraceOptions& opts, int& exit_code);
 
     AttachMode mode() const { return tracer_->mode(); }
-    const char* http_mode() const { return "off"; }
+    const char* http_mode() const { return tracer_->http_syscall() ? "syscall" : "off"; }
 
     // Drains the ring every poll interval into `sink` until `stop()` returns
     // true, the --count limit is reached or --duration expires.

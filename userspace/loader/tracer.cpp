@@ -115,6 +115,7 @@ void apply_config(struct whoclosed_bpf* s, const TracerConfig& cfg,
     ro->io_hooks = has_prog(specs, s->progs.btf_send_length) &&
                    has_prog(specs, s->progs.btf_recv_length);
     ro->rx_hook = ro->io_hooks && has_prog(specs, s->progs.btf_data_ready);
+    ro->http_syscall = cfg.http_syscall && ro->io_hooks;
     bpf_map__set_max_entries(s->maps.socks, cfg.max_sockets);
     bpf_map__set_max_entries(s->maps.events, cfg.ring_bytes);
 }
@@ -214,6 +215,8 @@ Tracer::~Tracer() {
     if (ring_) ring_buffer__free(ring_);
     whoclosed_bpf__destroy(skel_);
 }
+
+bool Tracer::http_syscall() const { return skel_->rodata->http_syscall; }
 
 int Tracer::on_ring_record(void* ctx, void* data, size_t size) {
     auto* self = static_cast<Tracer*>(ctx);

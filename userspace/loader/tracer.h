@@ -26,6 +26,7 @@ struct TracerConfig {
     uint64_t filter_cgroup = 0;
     uint64_t filter_netns = 0;
     std::vector<uint16_t> filter_ports;
+    bool http_syscall = false;  // read HTTP heads from the buffers of socket syscalls
     uint32_t max_sockets = 65536;
     uint32_t ring_bytes = 8u << 20;
     // Tries only this mode (tests of the fallbacks; env WHOCLOSED_ATTACH_MODE).
@@ -69,6 +70,8 @@ public:
     Tracer& operator=(const Tracer&) = delete;
 
     AttachMode mode() const { return mode_; }
+    // Whether HTTP heads are read from socket syscalls (needs the I/O hooks).
+    bool http_syscall() const;
 
     // Waits up to timeout_ms, then drains the ring whether or not a wake-up
     // came (records are submitted without wake-ups). Returns records read, or -errno.

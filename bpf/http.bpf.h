@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* HTTP/1.x heads, read from the user buffer of the syscall that moved them.
+ *
+ * The socket-layer tracepoints (sock_send_length/sock_recv_length) already
+ * fire inside the syscall, with the socket in hand; the syscall's own
+ * arguments are still in the task's saved user registers. Reading the
+ * buffer there costs nothing for non-socket I/O, unlike hooking every
+ * read/write syscall on the host. */
+#ifndef WHOCLOSED_HTTP_BPF_H
+#define WHOCLOSED_HTTP_BPF_H
+
+#include "track.bpf.h"
+
+const volatile bool http_syscall = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct http_record);
+} http_scratch SEC(".maps");
+
+/* x86-64 syscall numbers whose second argument points at the payload. */
+#define NR_READ 0
+#define NR_WRITE 1
+#define NR_READV 19
+#define NR_WRITEV 20
+#define NR_SENDTO 44
+#define NR_RECVFROM 45
+#define NR_SENDMSG 46
+#define NR_RECVMSG 47
+
+struct user_iovec {
+	void *base;
+	__u64 len;
+};
+
+struct user_msghdr_head {
+	void *name;
+	int namelen;
+	int pad;
+	struct user_iovec *iov;
+};
+
+/* The user address of the first bytes this syscall moved, or NULL. */
+static __always_inline const void *syscall_payload(void)
+{
+#if defined(__TARGET_ARCH_x86)
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	__u64 nr = BPF_CORE_READ(regs, orig_ax);
+	const void *arg = (const void *)BPF_CORE_READ(regs, si);
+	struct user_msghdr_head msg;
+	struct user_iovec iov;
+
+	switch (nr) {
+	case NR_READ:
+	case NR_WRITE:
+	case NR_SENDTO:
+	case NR_RECVFROM:
+		return arg;
+	case NR_READV:
+	case NR_WRITEV:
+		break;
+	case NR_SENDMSG:
+	case NR_RECVMSG:
+		if (bpf_probe_read_user(&msg, sizeof(msg), arg))
+			return NULL;
+		arg = msg.iov;
+		break;
+	default:
+		return NULL; /* sendfile, splice, io_uring...: no user buffer */
+	}
+	if (bpf_probe_read_user(&iov, sizeof(iov), arg))
+		return NULL;
+	return iov.base;
+#else
+	return NULL;
+#endif
+}
+
+enum http_kind { HTTP_NONE, HTTP_REQUEST, HTTP_RESPONSE };
+
+static __always_inline bool starts(const char *p, const char *lit, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (p[i] != lit[i])
+			return false;
+	return true;
+}
+
+/* A cheap look at the first 8 bytes; userspace parses for real. */
+static __always_inline enum http_kind http_kind_of(const char *p)
+{
+	if (starts(p, "HTTP/1.", 7))
+		return HTTP_RESPONSE;
+	if (starts(p, "GET ", 4) || starts(p, "PUT ", 4) || starts(p, "POST ", 5) ||
+	    starts(p, "HEAD ", 5) || starts(p, "PATCH ", 6) || starts(p, "DELETE ", 7) ||
+	    starts(p, "OPTIONS ", 8) || starts(p, "CONNECT ", 8) || starts(p, "TRACE ", 6))
+		return HTTP_REQUEST;
+	return HTTP_NONE;
+}
+
+static __always_inline struct http_record *http_heads_of(__u64 key)
+{
+	struct http_record *h = bpf_map_lookup_elem(&http_heads, &key);
+	__u32 zero = 0;
+
+	if (h)
+		return h;
+	h = bpf_map_lookup_elem(&http_scratch, &zero);
+	if (!h)
+		return NULL;
+	h->requests = h->responses = 0;
+	h->req_len = h->resp_len = 0;
+	h->source = WC_HTTP_SRC_NONE;
+	if (bpf_map_update_elem(&http_heads, &key, h, BPF_NOEXIST) && !bpf_map_lookup_elem(&http_heads, &key)) {
+		count(WC_CNT_HTTP_MAP_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&http_heads, &key);
+}
+
+/* `len` bytes at user address `buf` just moved over the socket `key`. */
+static __always_inline void http_capture(__u64 key, const void *buf, __u32 len, bool outbound,
+					 __u8 source)
+{
+	char prefix[8] = {};
+	struct http_record *h;
+	enum http_kind kind;
+	__u32 n = len;
+
+	if (n > WC_HTTP_HEAD)
+		n = WC_HTTP_HEAD;
+	if (n < 8 || bpf_probe_read_user(prefix, sizeof(prefix), buf))
+		return;
+	kind = http_kind_of(prefix);
+	if (kind == HTTP_NONE)
+		return;
+	h = http_heads_of(key);
+	if (!h)
+		return;
+	h->source = source;
+	if (kind == HTTP_REQUEST) {
+		if (bpf_probe_read_user(h->req, n, buf))
+			return;
+		h->req_len = n;
+		h->req_outbound = outbound;
+		h->requests++;
+	} else {
+		if (bpf_probe_read_user(h->resp, n, buf))
+			return;
+		h->resp_len = n;
+		h->responses++;
+	}
+}
+
+static __always_inline void http_from_syscall(__u64 key, int ret, bool outbound)
+{
+	const void *buf;
+
+	if (!http_syscall)
+		return;
+	buf = syscall_payload();
+	if (buf)
+		http_capture(key, buf, ret, outbound, WC_HTTP_SRC_SYSCALL);
+}
+
+#endif
