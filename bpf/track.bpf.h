@@ -24,6 +24,7 @@ const volatile __u32 filter_nports = 0;
 const volatile __u16 filter_ports[WC_MAX_PORT_FILTERS] = {};
 const volatile __u64 wakeup_threshold = 1 << 20;
 const volatile bool io_hooks = false;
+const volatile bool capture_stacks = false;
 const volatile bool rx_hook = false; /* sk_data_ready times received payload */
 
 struct {
@@ -45,6 +46,24 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20);
 } events SEC(".maps");
+
+/* Closing stacks, de-duplicated by the kernel. User frames come as build-id
+ * + file offset where the kernel can read the build-id, so they resolve after
+ * the process has exited (the common case: curl closes, then exits). */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 8192);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, WC_STACK_DEPTH * sizeof(__u64));
+} kstacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 8192);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, WC_STACK_DEPTH * sizeof(struct bpf_stack_build_id));
+	__uint(map_flags, BPF_F_STACK_BUILD_ID);
+} ustacks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -195,8 +214,19 @@ static __always_inline void set_owner(struct close_record *rec)
 	rec->flags |= WC_F_HAS_OWNER;
 }
 
+static __always_inline void capture_closer_stacks(void *ctx, struct close_record *rec)
+{
+	if (!capture_stacks)
+		return;
+	rec->flags |= WC_F_STACKS;
+	rec->kstack_id = bpf_get_stackid(ctx, &kstacks, 0);
+	rec->ustack_id = bpf_get_stackid(ctx, &ustacks, BPF_F_USER_STACK);
+	if (rec->kstack_id < 0 || rec->ustack_id < 0)
+		count(WC_CNT_STACK_LOST);
+}
+
 /* The task now in process context sent this socket's FIN or RST. */
-static __always_inline void set_closer(struct close_record *rec)
+static __always_inline void set_closer(void *ctx, struct close_record *rec)
 {
 	struct task_struct *task;
 	__u64 id;
@@ -212,6 +242,7 @@ static __always_inline void set_closer(struct close_record *rec)
 	if (BPF_CORE_READ(task, flags) & PF_EXITING)
 		rec->flags |= WC_F_CLOSER_EXITING;
 	rec->flags |= WC_F_HAS_CLOSER;
+	capture_closer_stacks(ctx, rec);
 }
 
 static __always_inline void push_state(struct close_record *rec, int state)
@@ -321,6 +352,7 @@ static __always_inline struct close_record *new_record(const struct sock *sk, __
 		return NULL;
 	__builtin_memset(rec, 0, sizeof(*rec));
 	rec->flags = io_hooks ? WC_F_IO_TRACKED : 0;
+	rec->kstack_id = rec->ustack_id = -1;
 	if (read_cookie(sk) == key) {
 		rec->cookie = key;
 		rec->flags |= WC_F_HAS_COOKIE;
@@ -340,7 +372,8 @@ static __always_inline struct close_record *new_record(const struct sock *sk, __
 	return bpf_map_lookup_elem(&socks, &key);
 }
 
-static __always_inline void on_state(const struct sock *sk, __u64 key, int oldstate, int newstate)
+static __always_inline void on_state(void *ctx, const struct sock *sk, __u64 key, int oldstate,
+				     int newstate)
 {
 	struct close_record *rec;
 	__u64 now;
@@ -376,7 +409,7 @@ static __always_inline void on_state(const struct sock *sk, __u64 key, int oldst
 	case WC_TCP_LAST_ACK:  /* our FIN answers theirs */
 		if (!rec->ts_first_fin_ns)
 			rec->ts_first_fin_ns = now;
-		set_closer(rec);
+		set_closer(ctx, rec);
 		break;
 	case WC_TCP_CLOSE_WAIT:
 		if (!rec->ts_first_fin_ns)
@@ -388,7 +421,7 @@ static __always_inline void on_state(const struct sock *sk, __u64 key, int oldst
 	}
 }
 
-static __always_inline void on_reset(const struct sock *sk, bool sent)
+static __always_inline void on_reset(void *ctx, const struct sock *sk, bool sent)
 {
 	__u64 key;
 	struct close_record *rec = tracked(sk, &key);
@@ -400,7 +433,7 @@ static __always_inline void on_reset(const struct sock *sk, bool sent)
 	if (!rec->ts_first_fin_ns)
 		rec->ts_first_fin_ns = bpf_ktime_get_boot_ns();
 	if (sent)
-		set_closer(rec);
+		set_closer(ctx, rec);
 }
 
 /* A retransmitted SYN is the last sight of a failing connect()'s local port. */

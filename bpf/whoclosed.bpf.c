@@ -9,10 +9,10 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* ---- mode tp_btf (kernel >= 5.5 with BTF): the primary path ---- */
 
-static __always_inline void btf_state(const struct sock *sk, int oldstate, int newstate)
+static __always_inline void btf_state(void *ctx, const struct sock *sk, int oldstate, int newstate)
 {
 	if (is_tcp_inet(sk))
-		on_state(sk, bpf_get_socket_cookie((void *)sk), oldstate, newstate);
+		on_state(ctx, sk, bpf_get_socket_cookie((void *)sk), oldstate, newstate);
 }
 
 /* A primary program and its backup (see primary_busy in track.bpf.h). */
@@ -35,12 +35,12 @@ static __always_inline void btf_state(const struct sock *sk, int oldstate, int n
 		return 0;							\
 	}
 
-WC_GUARDED(inet_sock_set_state, WC_HOOK_STATE, btf_set_state, btf_state(sk, oldstate, newstate),
+WC_GUARDED(inet_sock_set_state, WC_HOOK_STATE, btf_set_state, btf_state(ctx, sk, oldstate, newstate),
 	   const struct sock *sk, int oldstate, int newstate)
 WC_GUARDED(tcp_destroy_sock, WC_HOOK_DESTROY, btf_destroy, on_destroy(sk), struct sock *sk)
-WC_GUARDED(tcp_send_reset, WC_HOOK_RST_SENT, btf_send_reset, on_reset(sk, true),
+WC_GUARDED(tcp_send_reset, WC_HOOK_RST_SENT, btf_send_reset, on_reset(ctx, sk, true),
 	   const struct sock *sk)
-WC_GUARDED(tcp_receive_reset, WC_HOOK_RST_RECV, btf_receive_reset, on_reset(sk, false),
+WC_GUARDED(tcp_receive_reset, WC_HOOK_RST_RECV, btf_receive_reset, on_reset(ctx, sk, false),
 	   struct sock *sk)
 
 SEC("tp_btf/sk_data_ready")
@@ -131,7 +131,7 @@ int tp_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	if (ctx->protocol != IPPROTO_TCP)
 		return 0;
 	/* No cookie helper for this program type: see sock_key(). */
-	on_state(sk, sock_key(sk), ctx->oldstate, ctx->newstate);
+	on_state(ctx, sk, sock_key(sk), ctx->oldstate, ctx->newstate);
 	return 0;
 }
 
@@ -145,14 +145,14 @@ int tp_destroy(struct trace_event_raw_tcp_event_sk *ctx)
 SEC("tracepoint/tcp/tcp_send_reset")
 int tp_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
 {
-	on_reset(ctx->skaddr, true);
+	on_reset(ctx, ctx->skaddr, true);
 	return 0;
 }
 
 SEC("tracepoint/tcp/tcp_receive_reset")
 int tp_receive_reset(struct trace_event_raw_tcp_event_sk *ctx)
 {
-	on_reset(ctx->skaddr, false);
+	on_reset(ctx, ctx->skaddr, false);
 	return 0;
 }
 
@@ -163,7 +163,7 @@ int BPF_PROG(fentry_set_state, struct sock *sk, int state)
 {
 	if (!is_tcp_inet(sk))
 		return 0;
-	on_state(sk, bpf_get_socket_cookie(sk), BPF_CORE_READ(sk, __sk_common.skc_state), state);
+	on_state(ctx, sk, bpf_get_socket_cookie(sk), BPF_CORE_READ(sk, __sk_common.skc_state), state);
 	return 0;
 }
 
@@ -177,14 +177,14 @@ int BPF_PROG(fentry_destroy, struct sock *sk)
 SEC("fentry/tcp_send_active_reset")
 int BPF_PROG(fentry_send_reset, struct sock *sk)
 {
-	on_reset(sk, true);
+	on_reset(ctx, sk, true);
 	return 0;
 }
 
 SEC("fentry/tcp_reset")
 int BPF_PROG(fentry_receive_reset, struct sock *sk)
 {
-	on_reset(sk, false);
+	on_reset(ctx, sk, false);
 	return 0;
 }
 
@@ -193,7 +193,7 @@ int BPF_KPROBE(kprobe_set_state, struct sock *sk, int state)
 {
 	if (!is_tcp_inet(sk))
 		return 0;
-	on_state(sk, sock_key(sk), BPF_CORE_READ(sk, __sk_common.skc_state), state);
+	on_state(ctx, sk, sock_key(sk), BPF_CORE_READ(sk, __sk_common.skc_state), state);
 	return 0;
 }
 
@@ -207,13 +207,13 @@ int BPF_KPROBE(kprobe_destroy, struct sock *sk)
 SEC("kprobe/tcp_send_active_reset")
 int BPF_KPROBE(kprobe_send_reset, struct sock *sk)
 {
-	on_reset(sk, true);
+	on_reset(ctx, sk, true);
 	return 0;
 }
 
 SEC("kprobe/tcp_reset")
 int BPF_KPROBE(kprobe_receive_reset, struct sock *sk)
 {
-	on_reset(sk, false);
+	on_reset(ctx, sk, false);
 	return 0;
 }

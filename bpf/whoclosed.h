@@ -7,7 +7,8 @@
 #define WC_COMM_LEN 16
 #define WC_MAX_STATES 14
 #define WC_MAX_PORT_FILTERS 16
-#define WC_HTTP_HEAD 512   /* bytes kept of the last request and response head */
+#define WC_HTTP_HEAD 512
+#define WC_STACK_DEPTH 48  /* frames kept of each closing stack */   /* bytes kept of the last request and response head */
 
 /* TCP states as the kernel numbers them (include/net/tcp_states.h). */
 enum wc_tcp_state {
@@ -39,6 +40,7 @@ enum wc_record_flags {
 	WC_F_HAS_COOKIE = 1u << 9,
 	WC_F_PEER_FIN_COUNTED = 1u << 10, /* kernel bookkeeping: the peer's FIN left rx_mark */
 	WC_F_HAS_HTTP = 1u << 11,      /* an http_record follows the close_record */
+	WC_F_STACKS = 1u << 12,        /* kstack_id/ustack_id were attempted */
 };
 
 /* Indexes of the per-CPU drop/health counters (map "counters"). */
@@ -50,6 +52,7 @@ enum wc_counter {
 	WC_CNT_FILTERED = 4,    /* closes dropped on purpose by a filter */
 	WC_CNT_COVERED = 5,     /* hook runs the recursion guard skipped but a backup handled */
 	WC_CNT_HTTP_MAP_FULL = 6, /* an HTTP socket could not be tracked: its http is null */
+	WC_CNT_STACK_LOST = 7,  /* a closing stack could not be stored: its frames are empty */
 	WC_CNT_MAX = 8,
 };
 
@@ -72,6 +75,8 @@ struct close_record {
 	unsigned int closer_pid;
 	unsigned int closer_tid;
 	unsigned int flags;                   /* enum wc_record_flags */
+	int kstack_id;                        /* closer's kernel stack in map kstacks, or -1 */
+	int ustack_id;                        /* closer's user stack in map ustacks, or -1 */
 	unsigned short sport;                 /* host order */
 	unsigned short dport;
 	unsigned short family;                /* AF_INET or AF_INET6 */

@@ -29,6 +29,7 @@ std::optional<TracerConfig> build_config(const TraceOptions& opts, int& exit_cod
     cfg.filter_netns = opts.netns.value_or(0);
     cfg.ring_bytes = 16u << 20;
     cfg.http_syscall = opts.http == HttpMode::Auto || opts.http == HttpMode::Syscall;
+    cfg.capture_stacks = !opts.no_stacks;
     if (opts.cgroup) {
         std::string error;
         auto id = resolve_cgroup_id(*opts.cgroup, error);

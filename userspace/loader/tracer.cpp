@@ -116,6 +116,7 @@ void apply_config(struct whoclosed_bpf* s, const TracerConfig& cfg,
                    has_prog(specs, s->progs.btf_recv_length);
     ro->rx_hook = ro->io_hooks && has_prog(specs, s->progs.btf_data_ready);
     ro->http_syscall = cfg.http_syscall && ro->io_hooks;
+    ro->capture_stacks = cfg.capture_stacks;
     bpf_map__set_max_entries(s->maps.socks, cfg.max_sockets);
     bpf_map__set_max_entries(s->maps.events, cfg.ring_bytes);
 }
@@ -251,6 +252,7 @@ DropCounters Tracer::counters() const {
     c.emitted = sum(WC_CNT_EMITTED);
     c.wakeups = sum(WC_CNT_WAKEUPS);
     c.filtered = sum(WC_CNT_FILTERED);
+    c.stacks_lost = sum(WC_CNT_STACK_LOST);
     uint64_t misses = 0;
     for (int fd : critical_fds_) {
         bpf_prog_info info{};
@@ -260,6 +262,26 @@ DropCounters Tracer::counters() const {
     uint64_t covered = sum(WC_CNT_COVERED);
     c.recursion_lost = misses > covered ? misses - covered : 0;
     return c;
+}
+
+std::vector<uint64_t> Tracer::kernel_stack(int id) const {
+    std::vector<uint64_t> ips(WC_STACK_DEPTH, 0);
+    uint32_t key = static_cast<uint32_t>(id);
+    if (id < 0 || bpf_map__lookup_elem(skel_->maps.kstacks, &key, sizeof(key), ips.data(),
+                                       ips.size() * sizeof(uint64_t), 0) != 0)
+        return {};
+    while (!ips.empty() && ips.back() == 0) ips.pop_back();
+    return ips;
+}
+
+std::vector<bpf_stack_build_id> Tracer::user_stack(int id) const {
+    std::vector<bpf_stack_build_id> frames(WC_STACK_DEPTH);
+    uint32_t key = static_cast<uint32_t>(id);
+    if (id < 0 || bpf_map__lookup_elem(skel_->maps.ustacks, &key, sizeof(key), frames.data(),
+                                       frames.size() * sizeof(bpf_stack_build_id), 0) != 0)
+        return {};
+    while (!frames.empty() && frames.back().status == BPF_STACK_BUILD_ID_EMPTY) frames.pop_back();
+    return frames;
 }
 
 void Tracer::drain_closed(const RecordFn& fn) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <linux/bpf.h>
+
 #include "whoclosed.h"
 
 struct whoclosed_bpf;   // the generated skeleton
@@ -27,6 +29,7 @@ struct TracerConfig {
     uint64_t filter_netns = 0;
     std::vector<uint16_t> filter_ports;
     bool http_syscall = false;  // read HTTP heads from the buffers of socket syscalls
+    bool capture_stacks = true; // closer's kernel and user stacks (--no-stacks clears it)
     uint32_t max_sockets = 65536;
     uint32_t ring_bytes = 8u << 20;
     // Tries only this mode (tests of the fallbacks; env WHOCLOSED_ATTACH_MODE).
@@ -44,6 +47,7 @@ struct DropCounters {
     uint64_t emitted = 0;
     uint64_t wakeups = 0;
     uint64_t filtered = 0;
+    uint64_t stacks_lost = 0;  // closing stacks the stack maps could not store
     // Hook runs the kernel skipped (recursion guard) that no backup covered:
     // a state change or close that was never seen.
     uint64_t recursion_lost = 0;
@@ -78,6 +82,12 @@ public:
     int poll(int timeout_ms, const RecordFn& fn);
 
     DropCounters counters() const;
+
+    // Frames of a stack id from a close_record, innermost first; empty if gone.
+    std::vector<uint64_t> kernel_stack(int id) const;
+    // User frames: build-id + file offset where the kernel could read the
+    // build-id, else the raw address (bpf_stack_build_id.status says which).
+    std::vector<bpf_stack_build_id> user_stack(int id) const;
 
     // Records of sockets that reached CLOSE but whose file is still open, so
     // tcp_destroy_sock has not fired yet: handed out once, at the end of a trace.
