@@ -11,8 +11,7 @@
 namespace whoclosed {
 namespace {
 
-// The contract's example event (CONTRACT.md), with http null as HTTP
-// capture does not exist yet.
+// The contract's example event (CONTRACT.md).
 CloseEvent contract_example() {
     CloseEvent ev;
     ev.ts_unix_ns = 1795600800ULL * 1000000000ULL + 123456789ULL;  // 2026-11-25T10:00:00.123456789Z
@@ -40,6 +39,12 @@ CloseEvent contract_example() {
     ev.idle_ms = 0.08;
     ev.bytes_sent = 130;
     ev.bytes_received = 96;
+    HttpExchange http;
+    http.requests = 1;
+    http.source = "uprobe:go";
+    http.last_request = HttpRequestHead{"GET", "/", "HTTP/1.1", "10.100.219.9:8081", "close", "Go-http-client/1.1"};
+    http.last_response = HttpResponseHead{"HTTP/1.1", 200, std::nullopt};
+    ev.http = http;
     ev.reason = Reason::RequestConnectionClose;
     return ev;
 }
@@ -59,7 +64,11 @@ TEST(NdjsonSink, ContractExampleLine) {
               R"("exiting":false,"kernel_stack":["tcp_close","inet_release","__sock_release"],)"
               R"("user_stack":["syscall.Syscall","internal/poll.(*FD).Close","net.(*conn).Close","net/http.(*conn).close"]},)"
               R"("duration_ms":3.41,"idle_ms":0.08,"bytes_sent":130,"bytes_received":96,)"
-              R"("http":null,"reason":"request_connection_close"})"
+              R"("http":{"requests":1,"source":"uprobe:go",)"
+              R"("last_request":{"method":"GET","path":"/","version":"HTTP/1.1","host":"10.100.219.9:8081",)"
+              R"("connection":"close","user_agent":"Go-http-client/1.1"},)"
+              R"("last_response":{"version":"HTTP/1.1","status":200,"connection":null}},)"
+              R"("reason":"request_connection_close"})"
               "\n");
 }
 
@@ -173,9 +182,10 @@ TEST(TextSink, OneHumanLinePerClose) {
     EXPECT_EQ(out.str(),
               "2026-11-25T10:00:00.123456789Z 127.0.0.1:8081 -> 127.0.0.1:54722 server first_fin=local "
               "reset=none TIME_WAIT here reason=request_connection_close owner=server[4242] "
-              "closer=server[4242/4250]\n"
+              "closer=server[4242/4250] http: GET / -> 200 (Connection: close, UA Go-http-client/1.1)\n"
               "2026-11-25T10:00:00.123456789Z [::1]:8081 -> [::1]:54722 server first_fin=local "
-              "reset=none reason=request_connection_close owner=we\\x1b[1mird[4242] closer=-\n");
+              "reset=none reason=request_connection_close owner=we\\x1b[1mird[4242] closer=- "
+              "http: GET / -> 200 (Connection: close, UA Go-http-client/1.1)\n");
 }
 
 TEST(TextSink, SummaryLine) {

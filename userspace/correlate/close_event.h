@@ -43,8 +43,39 @@ struct CloserInfo {
     std::vector<std::string> user_stack;
 };
 
-// Placeholder for the HTTP issue; always nullopt until HTTP capture exists.
-struct HttpExchange {};
+// The head of an HTTP/1.x request as captured: header values verbatim but
+// bounded (http/http_syntax.h), the path without query string or fragment.
+// A value this host did not see (absent header, capture cut short) is nullopt.
+struct HttpRequestHead {
+    std::string method;                      // "GET"
+    std::optional<std::string> path;         // "/api/x"; nullopt if the target was cut off
+    std::optional<std::string> version;      // "HTTP/1.1"; nullopt if the line was cut off
+    std::optional<std::string> host;
+    std::optional<std::string> connection;   // e.g. "close", "keep-alive", "Keep-Alive, Upgrade"
+    std::optional<std::string> user_agent;
+};
+
+struct HttpResponseHead {
+    std::string version;                     // "HTTP/1.1"
+    uint16_t status = 0;                     // 100..999
+    std::optional<std::string> connection;
+};
+
+// What this socket carried of HTTP/1.x. Never holds Authorization, Cookie,
+// Set-Cookie, Proxy-Authorization or query strings: the parser drops them
+// before they reach any buffer.
+struct HttpExchange {
+    uint64_t requests = 0;
+    std::string source;                      // "syscall", "uprobe:libc", "uprobe:openssl", "uprobe:go"; "" = unknown
+    std::optional<HttpRequestHead> last_request;
+    std::optional<HttpResponseHead> last_response;
+    // Not printed; what reason inference needs. side: Server if this socket
+    // read the requests, Client if it wrote them (from the bytes, so it holds
+    // for sockets opened before tracing). last_request_answered: a final
+    // response went the other way after the last request.
+    Role side = Role::Unknown;
+    bool last_request_answered = false;
+};
 
 struct CloseEvent {
     uint64_t ts_unix_ns = 0;              // wall clock of the CLOSE transition

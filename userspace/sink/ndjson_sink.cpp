@@ -30,6 +30,41 @@ void append_closer(std::string& out, const std::optional<CloserInfo>& c) {
         .end();
 }
 
+void append_http(std::string& out, const std::optional<HttpExchange>& http) {
+    if (!http) {
+        out += "null";
+        return;
+    }
+    JsonObjectWriter o(out);
+    o.uint("requests", http->requests);
+    if (http->source.empty()) o.null("source");
+    else o.str("source", http->source);
+    std::string& req = o.key("last_request");
+    if (const auto& r = http->last_request) {
+        JsonObjectWriter(req)
+            .str("method", r->method)
+            .opt_str("path", r->path)
+            .opt_str("version", r->version)
+            .opt_str("host", r->host)
+            .opt_str("connection", r->connection)
+            .opt_str("user_agent", r->user_agent)
+            .end();
+    } else {
+        req += "null";
+    }
+    std::string& resp = o.key("last_response");
+    if (const auto& r = http->last_response) {
+        JsonObjectWriter(resp)
+            .str("version", r->version)
+            .uint("status", r->status)
+            .opt_str("connection", r->connection)
+            .end();
+    } else {
+        resp += "null";
+    }
+    o.end();
+}
+
 // {"<name>":count,...} for every value of an enum, zeros included, so that
 // `jq .by_reason.reset` is a number, never null.
 template <typename Enum, size_t N>
@@ -64,10 +99,9 @@ std::string close_event_json(const CloseEvent& ev) {
     o.opt_dbl("duration_ms", ev.duration_ms)
         .opt_dbl("idle_ms", ev.idle_ms)
         .opt_uint("bytes_sent", ev.bytes_sent)
-        .opt_uint("bytes_received", ev.bytes_received)
-        .null("http")  // HTTP capture is not implemented yet
-        .str("reason", to_string(ev.reason))
-        .end();
+        .opt_uint("bytes_received", ev.bytes_received);
+    append_http(o.key("http"), ev.http);
+    o.str("reason", to_string(ev.reason)).end();
     return out;
 }
 

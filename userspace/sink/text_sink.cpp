@@ -1,6 +1,7 @@
 #include "sink/text_sink.h"
 
 #include <cstdio>
+#include <vector>
 
 #include "sink/json.h"
 
@@ -41,6 +42,32 @@ std::string closer_text(const std::optional<CloserInfo>& c) {
     return s;
 }
 
+// " http: GET /x -> 200 (Connection: close, UA curl/8.5.0)", with the
+// request count when there were several; header values kept printable.
+std::string http_text(const std::optional<HttpExchange>& http) {
+    if (!http) return {};
+    std::string s = " http: ";
+    if (http->requests > 1) s += std::to_string(http->requests) + " requests, last ";
+    std::vector<std::string> notes;
+    if (const auto& r = http->last_request) {
+        s += printable(r->method) + " " + (r->path ? printable(*r->path) : "?");
+        if (r->connection) notes.push_back("Connection: " + printable(*r->connection));
+        if (r->user_agent) notes.push_back("UA " + printable(*r->user_agent));
+    } else {
+        s += "?";
+    }
+    s += " -> ";
+    if (const auto& r = http->last_response) {
+        s += std::to_string(r->status);
+        if (r->connection) notes.push_back("response Connection: " + printable(*r->connection));
+    } else {
+        s += "?";
+    }
+    for (size_t i = 0; i < notes.size(); ++i) s += (i ? ", " : " (") + notes[i];
+    if (!notes.empty()) s += ")";
+    return s;
+}
+
 std::string number(double v) {
     std::string s;
     append_json_double(s, v);
@@ -59,6 +86,7 @@ std::string close_event_text(const CloseEvent& ev) {
     line += std::string(" reason=") + to_string(ev.reason);
     line += " owner=" + owner_text(ev.owner);
     line += " closer=" + closer_text(ev.closer);
+    line += http_text(ev.http);
     return line;
 }
 
