@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "http/http_syntax.h"
+
 namespace whoclosed {
 
 namespace {
@@ -13,6 +15,23 @@ constexpr const char* kStateNames[] = {
 };
 
 constexpr double kIdleTimeoutMs = 1000.0;  // contract: "first FIN after >= 1 s with no payload"
+
+enum class HttpCloser { Server, Client, Unknown };
+
+// Which HTTP side sent the first FIN, from this socket's view: its side as
+// the bytes tell it (who read the requests), else as the handshake does.
+HttpCloser http_closer(const CloseVerdict& verdict, const HttpExchange& http) {
+    const Role side = http.side != Role::Unknown ? http.side : verdict.role;
+    if (side == Role::Unknown) return HttpCloser::Unknown;
+    if (verdict.first_fin == FirstFin::Local) return side == Role::Server ? HttpCloser::Server : HttpCloser::Client;
+    if (verdict.first_fin == FirstFin::Remote) return side == Role::Server ? HttpCloser::Client : HttpCloser::Server;
+    return HttpCloser::Unknown;
+}
+
+// The last request got its response: nothing was left in flight when the FIN went.
+bool answered(const HttpExchange& http) {
+    return http.last_request_answered && http.last_request && http.last_response;
+}
 
 Role role_of(std::span<const unsigned char> states) {
     if (states.empty()) return Role::Unknown;
@@ -79,12 +98,19 @@ CloseVerdict derive_verdict(const close_record& rec) {
 
 Reason infer_tcp_reason(const CloseVerdict& verdict, bool closer_exiting, std::optional<double> idle_ms,
                         const std::optional<HttpExchange>& http) {
-    (void)http;  // request/response_connection_close and client_close come with HTTP capture
     if (verdict.reset != ResetDir::None) return Reason::Reset;
     if (verdict.first_fin == FirstFin::Simultaneous) return Reason::Simultaneous;
     if (verdict.first_fin == FirstFin::Local && closer_exiting) return Reason::ProcessExit;
+    const HttpCloser closer = http ? http_closer(verdict, *http) : HttpCloser::Unknown;
+    if (closer == HttpCloser::Server && answered(*http)) {
+        if (wants_close(http->last_request->version, http->last_request->connection))
+            return Reason::RequestConnectionClose;
+        const HttpResponseHead& resp = *http->last_response;
+        if (wants_close(resp.version, resp.connection)) return Reason::ResponseConnectionClose;
+    }
     const bool had_fin = verdict.first_fin == FirstFin::Local || verdict.first_fin == FirstFin::Remote;
     if (had_fin && idle_ms && *idle_ms >= kIdleTimeoutMs) return Reason::IdleTimeout;
+    if (closer == HttpCloser::Client && answered(*http)) return Reason::ClientClose;
     return Reason::Unknown;
 }
 

@@ -29,10 +29,25 @@ const char* tcp_state_name(unsigned state);
 CloseVerdict derive_verdict(std::span<const unsigned char> states, uint32_t flags);
 CloseVerdict derive_verdict(const close_record& rec);
 
-// The contract's precedence: reset > simultaneous > process_exit >
-// request/response_connection_close (HTTP, not yet inferred) > idle_timeout >
-// client_close (HTTP, not yet) > unknown. closer_exiting: the task that sent
-// our FIN/RST was inside exit. http is the placeholder the HTTP work extends.
+// Why the side that sent the first FIN closed, judged from this socket
+// alone, the first that applies of (CONTRACT.md):
+//   reset            an RST was sent or received;
+//   simultaneous     both FINs crossed;
+//   process_exit     our FIN was sent by a task inside exit;
+//   request_connection_close   the server side sent the first FIN (ours if
+//                    this socket served, the peer's if it was the client)
+//                    after answering the last request, which asked to close
+//                    (Connection: close, or HTTP/1.0 without keep-alive);
+//   response_connection_close  the same, but only the response asked
+//                    (Connection: close, or an HTTP/1.0 response without
+//                    keep-alive);
+//   idle_timeout     a FIN after >= 1 s without payload;
+//   client_close     the client side sent the first FIN after the response
+//                    to its last request;
+//   unknown.
+// closer_exiting: the task that sent our FIN/RST was inside exit. The HTTP
+// side comes from http->side (who read the requests), else verdict.role; a
+// request never answered yields no HTTP reason.
 Reason infer_tcp_reason(const CloseVerdict& verdict, bool closer_exiting, std::optional<double> idle_ms,
                         const std::optional<HttpExchange>& http);
 
