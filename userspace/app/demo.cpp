@@ -45,7 +45,7 @@ int run_demo(const DemoOptions& opts) {
     }
     TraceOptions topts;
     topts.ports = {peers.port};
-    topts.http = HttpMode::Off;
+    topts.http = HttpMode::Auto;
     int code = kExitOk;
     auto session = TraceSession::start(topts, code);
     if (!session) {

@@ -121,7 +121,9 @@ void TraceSession::handle(const void* data, size_t size, EventSink& sink) {
             std::cerr << "whoclosed: warning: dropping undecodable record: " << error << '\n';
         return;
     }
-    CloseEvent ev = correlator_.build(*rec);
+    std::optional<http_record> http;
+    if (rec->flags & WC_F_HAS_HTTP) http = decode_http_part(data, size, &error);
+    CloseEvent ev = correlator_.build(*rec, http ? &*http : nullptr);
     sink.write(ev);
     summary_.add(ev);
 }

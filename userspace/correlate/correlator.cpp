@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "correlate/http_heads.h"
 #include "correlate/verdict.h"
 
 namespace whoclosed {
@@ -68,7 +69,7 @@ std::string format_address(const unsigned char (&addr)[16], unsigned short famil
     return buf;
 }
 
-CloseEvent Correlator::build(const close_record& rec) {
+CloseEvent Correlator::build(const close_record& rec, const http_record* http) {
     CloseEvent ev;
     const int64_t unix_ns = static_cast<int64_t>(rec.ts_close_ns) + boot_to_unix_ns_;
     ev.ts_unix_ns = unix_ns > 0 ? static_cast<uint64_t>(unix_ns) : 0;
@@ -82,6 +83,7 @@ CloseEvent Correlator::build(const close_record& rec) {
 
     CloseVerdict v = derive_verdict(rec);
     ev.idle_ms = idle_ms(rec);
+    if (http) ev.http = exchange_from_heads(*http, v.role);
     const bool exiting = (rec.flags & WC_F_HAS_CLOSER) && (rec.flags & WC_F_CLOSER_EXITING);
     ev.reason = infer_tcp_reason(v, exiting, ev.idle_ms, ev.http);
     ev.role = v.role;

@@ -27,7 +27,8 @@ public:
     Correlator(int64_t boot_to_unix_ns, CgroupResolver& cgroups)
         : boot_to_unix_ns_(boot_to_unix_ns), cgroups_(cgroups) {}
 
-    CloseEvent build(const close_record& rec);
+    // `http`: the heads the kernel kept for this socket, if it carried HTTP.
+    CloseEvent build(const close_record& rec, const http_record* http = nullptr);
 
 private:
     int64_t boot_to_unix_ns_;
