@@ -127,10 +127,13 @@ static __always_inline void http_capture(__u64 key, const void *buf, __u32 len, 
 	char prefix[8] = {};
 	struct http_record *h;
 	enum http_kind kind;
-	__u32 n = len;
+	/* At most WC_HTTP_HEAD - 1 bytes, as a mask the verifier can follow
+	 * into the copy (a plain clamp gets lost in the compiler's code). */
+	__u32 n = len > WC_HTTP_HEAD - 1 ? WC_HTTP_HEAD - 1 : len;
 
-	if (n > WC_HTTP_HEAD)
-		n = WC_HTTP_HEAD;
+	barrier_var(n); /* or the compiler drops the mask as redundant */
+	n &= WC_HTTP_HEAD - 1;
+
 	if (n < 8 || bpf_probe_read_user(prefix, sizeof(prefix), buf))
 		return;
 	kind = http_kind_of(prefix);

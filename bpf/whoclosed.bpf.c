@@ -2,7 +2,7 @@
 /* whoclosed kernel side. Every attach mode has thin wrappers here; the
  * loader enables exactly one mode's programs (see userspace/loader). */
 #include "track.bpf.h"
-#include "http.bpf.h"
+#include "tls.bpf.h"
 #include <bpf/bpf_tracing.h>
 
 char LICENSE[] SEC("license") = "GPL";
@@ -62,7 +62,7 @@ int BPF_PROG(btf_send_length, struct sock *sk, int ret, int flags)
 {
 	__u64 key = on_io(sk, ret, flags, true);
 
-	if (key)
+	if (key && !tls_syscall(key))
 		http_from_syscall(key, ret, true);
 	return 0;
 }
@@ -72,7 +72,7 @@ int BPF_PROG(btf_recv_length, struct sock *sk, int ret, int flags)
 {
 	__u64 key = on_io(sk, ret, flags, false);
 
-	if (key)
+	if (key && !tls_syscall(key))
 		http_from_syscall(key, ret, false);
 	return 0;
 }
@@ -88,6 +88,44 @@ SEC("tp_btf/softirq_exit")
 int BPF_PROG(btf_softirq_exit)
 {
 	set_softirq(0);
+	return 0;
+}
+
+/* ---- OpenSSL uprobes (attached per library file by the loader) ---- */
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_entry, void *ssl, const void *buf, int num)
+{
+	if (num > 0)
+		tls_enter(ssl, buf, num, true, NULL);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_write_return)
+{
+	tls_write_return();
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_read_entry, void *ssl, void *buf, int num)
+{
+	tls_enter(ssl, buf, 0, false, NULL);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_read_ex_entry, void *ssl, void *buf, __u64 num, __u64 *nread)
+{
+	tls_enter(ssl, buf, 0, false, nread);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_read_return, long ret)
+{
+	tls_read_return(ret);
 	return 0;
 }
 

@@ -63,8 +63,11 @@ int run_trace(const TraceOptions& opts) {
     if (opts.http != HttpMode::Off && std::string(session->http_mode()) == "off")
         std::cerr << "whoclosed: note: HTTP capture needs the sock_send_length/sock_recv_length "
                      "tracepoints (Linux >= 6.3) and tp_btf; `http` stays null\n";
-    std::cerr << "whoclosed: tracing (attach mode " << to_string(session->mode())
-              << "; Ctrl-C to stop)" << std::endl;
+    if (opts.http == HttpMode::Auto && !session->tracer().tls_note().empty())
+        std::cerr << "whoclosed: note: TLS plaintext not captured: "
+                  << session->tracer().tls_note() << '\n';
+    std::cerr << "whoclosed: tracing (attach mode " << to_string(session->mode()) << ", http "
+              << session->http_mode() << "; Ctrl-C to stop)" << std::endl;
 
     auto sink = make_sink(opts.text, out);
     session->run(*sink, [] { return g_stop.load(); });

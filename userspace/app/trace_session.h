@@ -23,7 +23,13 @@ public:
     static std::unique_ptr<TraceSession> start(const TraceOptions& opts, int& exit_code);
 
     AttachMode mode() const { return tracer_->mode(); }
-    const char* http_mode() const { return tracer_->http_syscall() ? "syscall" : "off"; }
+    // What HTTP capture actually runs: "auto" (syscalls + OpenSSL uprobes),
+    // "syscall", or "off".
+    const char* http_mode() const {
+        if (!tracer_->http_syscall()) return "off";
+        return tracer_->http_tls() ? "auto" : "syscall";
+    }
+    const Tracer& tracer() const { return *tracer_; }
 
     // Drains the ring every poll interval into `sink` until `stop()` returns
     // true, the --count limit is reached or --duration expires.

@@ -10,6 +10,7 @@
 #include <initializer_list>
 
 #include "loader/features.h"
+#include "loader/uprobes.h"
 #include "whoclosed_bpf.skel.h"
 
 namespace whoclosed {
@@ -147,6 +148,14 @@ struct whoclosed_bpf* try_mode(const TracerConfig& cfg, AttachMode m, std::strin
     std::vector<ProgSpec> wanted = available(programs_for(s, m));
     for (const ProgSpec& sp : wanted) bpf_program__set_autoload(sp.prog, true);
     apply_config(s, cfg, wanted);
+    // TLS plaintext rides on the socket-layer hooks, so it needs them too.
+    if (cfg.http_tls && s->rodata->io_hooks && !find_libssl().empty()) {
+        s->rodata->tls_probes = true;
+        for (bpf_program* p : {s->progs.ssl_write_entry, s->progs.ssl_write_return,
+                               s->progs.ssl_read_entry, s->progs.ssl_read_ex_entry,
+                               s->progs.ssl_read_return})
+            bpf_program__set_autoload(p, true);
+    }
 
     code = whoclosed_bpf__load(s);
     if (code) {
@@ -191,6 +200,7 @@ std::unique_ptr<Tracer> Tracer::open(const TracerConfig& cfg, std::vector<ModeAt
         if (s) {
             auto t = std::unique_ptr<Tracer>(new Tracer(s, m));
             t->critical_fds_ = std::move(critical_fds);
+            t->attach_tls(cfg);
             t->ring_ = ring_buffer__new(bpf_map__fd(s->maps.events), &Tracer::on_ring_record,
                                         t.get(), nullptr);
             if (!t->ring_) {
@@ -212,8 +222,22 @@ std::unique_ptr<Tracer> Tracer::open(const TracerConfig& cfg, std::vector<ModeAt
 
 Tracer::Tracer(struct whoclosed_bpf* skel, AttachMode mode) : skel_(skel), mode_(mode) {}
 
+void Tracer::attach_tls(const TracerConfig& cfg) {
+    if (!cfg.http_tls) return;
+    if (!skel_->rodata->tls_probes) {
+        tls_note_ = skel_->rodata->io_hooks ? "no libssl.so.3 installed"
+                                            : "needs the socket I/O tracepoints (tp_btf mode)";
+        return;
+    }
+    if (!attach_openssl_probes(skel_, find_libssl(), ssl_links_, tls_note_)) {
+        for (bpf_link* l : ssl_links_) bpf_link__destroy(l);
+        ssl_links_.clear();
+    }
+}
+
 Tracer::~Tracer() {
     if (ring_) ring_buffer__free(ring_);
+    for (bpf_link* l : ssl_links_) bpf_link__destroy(l);
     whoclosed_bpf__destroy(skel_);
 }
 

@@ -15,6 +15,7 @@
 
 struct whoclosed_bpf;   // the generated skeleton
 struct ring_buffer;
+struct bpf_link;
 
 namespace whoclosed {
 
@@ -30,6 +31,7 @@ struct TracerConfig {
     std::vector<uint16_t> filter_ports;
     bool http_syscall = false;  // read HTTP heads from the buffers of socket syscalls
     bool capture_stacks = true; // closer's kernel and user stacks (--no-stacks clears it)
+    bool http_tls = false;      // TLS plaintext through OpenSSL uprobes
     uint32_t max_sockets = 65536;
     uint32_t ring_bytes = 8u << 20;
     // Tries only this mode (tests of the fallbacks; env WHOCLOSED_ATTACH_MODE).
@@ -76,6 +78,9 @@ public:
     AttachMode mode() const { return mode_; }
     // Whether HTTP heads are read from socket syscalls (needs the I/O hooks).
     bool http_syscall() const;
+    // Whether OpenSSL uprobes are attached (TLS plaintext); why not, if not.
+    bool http_tls() const { return !ssl_links_.empty(); }
+    const std::string& tls_note() const { return tls_note_; }
 
     // Waits up to timeout_ms, then drains the ring whether or not a wake-up
     // came (records are submitted without wake-ups). Returns records read, or -errno.
@@ -96,11 +101,14 @@ public:
 private:
     Tracer(struct whoclosed_bpf* skel, AttachMode mode);
     static int on_ring_record(void* ctx, void* data, size_t size);
+    void attach_tls(const TracerConfig& cfg);
 
     struct whoclosed_bpf* skel_;
     struct ring_buffer* ring_ = nullptr;
     AttachMode mode_;
     std::vector<int> critical_fds_;  // programs whose skipped runs lose events
+    std::vector<bpf_link*> ssl_links_;
+    std::string tls_note_;
     const RecordFn* current_fn_ = nullptr;
     int current_count_ = 0;
 };
