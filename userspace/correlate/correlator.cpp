@@ -83,7 +83,7 @@ CloseEvent Correlator::build(const close_record& rec, const http_record* http) {
 
     CloseVerdict v = derive_verdict(rec);
     ev.idle_ms = idle_ms(rec);
-    if (http) ev.http = exchange_from_heads(*http, v.role);
+    if (http) ev.http = http_parser_.parse(*http, v.role);
     const bool exiting = (rec.flags & WC_F_HAS_CLOSER) && (rec.flags & WC_F_CLOSER_EXITING);
     ev.reason = infer_tcp_reason(v, exiting, ev.idle_ms, ev.http);
     ev.role = v.role;

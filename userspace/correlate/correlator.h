@@ -8,6 +8,7 @@
 
 #include "correlate/cgroup_resolver.h"
 #include "correlate/close_event.h"
+#include "correlate/http_heads.h"
 #include "whoclosed.h"
 
 namespace whoclosed {
@@ -33,6 +34,7 @@ public:
 private:
     int64_t boot_to_unix_ns_;
     CgroupResolver& cgroups_;
+    HttpHeadsParser http_parser_;
 };
 
 }  // namespace whoclosed

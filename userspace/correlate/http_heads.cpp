@@ -38,4 +38,31 @@ std::optional<HttpExchange> exchange_from_heads(const http_record& heads, Role r
     return ex;
 }
 
+std::optional<HttpExchange> HttpHeadsParser::parse(const http_record& heads, Role role) {
+    const size_t req_len = std::min<size_t>(heads.req_len, WC_HTTP_HEAD);
+    const size_t resp_len = std::min<size_t>(heads.resp_len, WC_HTTP_HEAD);
+    std::string key;
+    key.reserve(req_len + resp_len + 8);
+    key.push_back(static_cast<char>(heads.req_outbound));
+    key.push_back(static_cast<char>(heads.source));
+    key.push_back(static_cast<char>(role));
+    key.append(reinterpret_cast<const char*>(&heads.req_len), sizeof heads.req_len);
+    key.append(heads.req, req_len);
+    key.append(heads.resp, resp_len);
+    const uint64_t hash = std::hash<std::string>{}(key);
+
+    auto it = memo_.find(hash);
+    std::optional<HttpExchange> ex;
+    if (it != memo_.end() && it->second.key == key) {
+        ex = it->second.exchange;
+    } else {
+        ex = exchange_from_heads(heads, role);
+        if (memo_.size() >= capacity_) memo_.clear();  // crude, bounded, and rare
+        memo_[hash] = Entry{std::move(key), ex};
+    }
+    // The count is per socket, not part of the heads.
+    if (ex) ex->requests = std::max<uint64_t>(ex->requests, heads.requests);
+    return ex;
+}
+
 }  // namespace whoclosed

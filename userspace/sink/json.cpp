@@ -124,10 +124,12 @@ void append_json_opt_string(std::string& out, const std::optional<std::string>& 
 }
 
 std::string& JsonObjectWriter::key(std::string_view name) {
-    if (!first_) out_ += ',';
+    // Keys are the program's own literals (plain ASCII, see the contract):
+    // no escaping pass, one append.
+    out_.append(first_ ? "\"" : ",\"", first_ ? 1 : 2);
     first_ = false;
-    append_json_string(out_, name);
-    out_ += ':';
+    out_.append(name);
+    out_.append("\":", 2);
     return out_;
 }
 

@@ -1,0 +1,75 @@
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+
+#include "correlate/http_heads.h"
+
+namespace whoclosed {
+namespace {
+
+http_record heads(const std::string& req, const std::string& resp, bool req_outbound, unsigned requests) {
+    http_record h{};
+    std::memcpy(h.req, req.data(), req.size());
+    h.req_len = static_cast<unsigned short>(req.size());
+    std::memcpy(h.resp, resp.data(), resp.size());
+    h.resp_len = static_cast<unsigned short>(resp.size());
+    h.req_outbound = req_outbound;
+    h.requests = requests;
+    h.responses = requests;
+    h.source = WC_HTTP_SRC_SYSCALL;
+    return h;
+}
+
+const std::string kGoRequest =
+    "GET / HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nUser-Agent: Go-http-client/1.1\r\n"
+    "Connection: close\r\nAccept-Encoding: gzip\r\n\r\n";
+const std::string kGoResponse = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok";
+
+TEST(HttpHeads, TheServerSocketReadsTheRequestAndAnswersIt) {
+    auto ex = exchange_from_heads(heads(kGoRequest, kGoResponse, false, 1), Role::Server);
+    ASSERT_TRUE(ex.has_value());
+    EXPECT_EQ(ex->requests, 1u);
+    EXPECT_EQ(ex->source, "syscall");
+    ASSERT_TRUE(ex->last_request.has_value());
+    EXPECT_EQ(ex->last_request->method, "GET");
+    EXPECT_EQ(ex->last_request->path, "/");
+    EXPECT_EQ(ex->last_request->connection, "close");
+    EXPECT_EQ(ex->last_request->user_agent, "Go-http-client/1.1");
+    ASSERT_TRUE(ex->last_response.has_value());
+    EXPECT_EQ(ex->last_response->status, 200);
+    EXPECT_EQ(ex->side, Role::Server);
+}
+
+TEST(HttpHeads, MemoGivesTheSameExchangeAndKeepsEachSocketsRequestCount) {
+    HttpHeadsParser parser(2);
+    auto first = parser.parse(heads(kGoRequest, kGoResponse, false, 1), Role::Server);
+    auto again = parser.parse(heads(kGoRequest, kGoResponse, false, 7), Role::Server);
+    ASSERT_TRUE(first && again);
+    EXPECT_EQ(first->requests, 1u);
+    EXPECT_EQ(again->requests, 7u);
+    EXPECT_EQ(again->last_request->user_agent, first->last_request->user_agent);
+    // The client's socket wrote the same request: a different entry, a different side.
+    auto client = parser.parse(heads(kGoRequest, kGoResponse, true, 1), Role::Client);
+    ASSERT_TRUE(client.has_value());
+    EXPECT_EQ(client->side, Role::Client);
+    // Past capacity the memo starts over and still answers correctly.
+    auto other = parser.parse(heads("GET /x HTTP/1.0\r\n\r\n", "HTTP/1.0 404 Not Found\r\n\r\n", false, 1),
+                              Role::Server);
+    ASSERT_TRUE(other.has_value());
+    EXPECT_EQ(other->last_request->path, "/x");
+    EXPECT_EQ(other->last_response->status, 404);
+    auto back = parser.parse(heads(kGoRequest, kGoResponse, false, 2), Role::Server);
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(back->requests, 2u);
+    EXPECT_EQ(back->last_request->connection, "close");
+}
+
+TEST(HttpHeads, BytesThatAreNotHttpGiveNoExchange) {
+    auto ex = exchange_from_heads(heads(std::string("\x16\x03\x01\x02\x00\x01\x00\x01", 8), "", true, 1),
+                                  Role::Client);
+    EXPECT_FALSE(ex.has_value());
+}
+
+}  // namespace
+}  // namespace whoclosed
