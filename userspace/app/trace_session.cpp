@@ -111,6 +111,7 @@ TraceSession::TraceSession(const TraceOptions& opts, TracerConfig cfg, std::uniq
       cfg_(std::move(cfg)),
       tracer_(std::move(tracer)),
       correlator_(boot_to_unix_offset_ns(), cgroups_),
+      stacks_(*tracer_),
       started_(std::chrono::steady_clock::now()) {}
 
 void TraceSession::handle(const void* data, size_t size, EventSink& sink) {
@@ -125,6 +126,10 @@ void TraceSession::handle(const void* data, size_t size, EventSink& sink) {
     std::optional<http_record> http;
     if (rec->flags & WC_F_HAS_HTTP) http = decode_http_part(data, size, &error);
     CloseEvent ev = correlator_.build(*rec, http ? &*http : nullptr);
+    if (ev.closer && (rec->flags & WC_F_STACKS)) {
+        ev.closer->kernel_stack = stacks_.kernel(rec->kstack_id);
+        ev.closer->user_stack = stacks_.user(rec->ustack_id, static_cast<pid_t>(rec->closer_pid));
+    }
     sink.write(ev);
     summary_.add(ev);
 }

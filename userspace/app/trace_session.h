@@ -10,6 +10,7 @@
 #include "cli/options.h"
 #include "correlate/cgroup_resolver.h"
 #include "correlate/correlator.h"
+#include "app/stack_resolver.h"
 #include "loader/tracer.h"
 #include "sink/event_sink.h"
 #include "sink/summary.h"
@@ -52,6 +53,7 @@ private:
     std::unique_ptr<Tracer> tracer_;
     SysfsCgroupResolver cgroups_;
     Correlator correlator_;
+    StackResolver stacks_;
     SummaryAccumulator summary_;
     std::chrono::steady_clock::time_point started_;
     uint64_t decode_errors_ = 0;

@@ -1,0 +1,54 @@
+#include "app/stack_resolver.h"
+
+#include <cstdio>
+
+namespace whoclosed {
+
+namespace {
+
+std::string hex_address(uint64_t ip) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(ip));
+    return buf;
+}
+
+// The tracing machinery that ran our program sits on top of every kernel
+// stack; it says nothing about who closed.
+bool is_tracing_frame(const std::string& name) {
+    for (const char* prefix : {"bpf_prog_", "bpf_trace_run", "__traceiter_", "__bpf_trace_",
+                               "trace_call_bpf", "perf_trace_", "__probestub_", "bpf_get_stack"})
+        if (name.rfind(prefix, 0) == 0) return true;
+    return false;
+}
+
+}  // namespace
+
+StackResolver::StackResolver(const Tracer& tracer)
+    : tracer_(tracer), kallsyms_(KernelSymbolizer::from_file()) {}
+
+std::vector<std::string> StackResolver::kernel(int id) {
+    if (id < 0) return {};
+    if (auto* hit = kernel_cache_.get(id)) return *hit;
+    std::vector<std::string> frames;
+    for (uint64_t ip : tracer_.kernel_stack(id)) {
+        auto name = kallsyms_.resolve(ip);
+        if (frames.empty() && name && is_tracing_frame(*name)) continue;
+        frames.push_back(name ? *name : hex_address(ip));  // unresolved, never dropped
+    }
+    return kernel_cache_.put(id, std::move(frames));
+}
+
+std::vector<std::string> StackResolver::user(int id, pid_t pid) {
+    if (id < 0) return {};
+    if (auto* hit = user_cache_.get({id, pid})) return *hit;
+    std::vector<std::string> frames;
+    for (const bpf_stack_build_id& f : tracer_.user_stack(id)) {
+        if (f.status == BPF_STACK_BUILD_ID_VALID)
+            frames.push_back(processes_.resolve_build_id(f.build_id, f.offset));
+        else if (f.status == BPF_STACK_BUILD_ID_IP)
+            frames.push_back(processes_.resolve(pid, f.ip));
+    }
+    return user_cache_.put({id, pid}, std::move(frames));
+}
+
+}  // namespace whoclosed
