@@ -1,0 +1,61 @@
+// User stack frames -> "function" or "module+0xoffset", for live processes,
+// for processes that exited after remember(), and for build-id frames
+// (BPF_F_USER_BUILD_ID) with no process at all. Every frame gets a string:
+// nothing is dropped. Thread-safe (one mutex); meant for one symbolizer
+// thread off the ring reader's hot path, which may call remember().
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "symbolize/binary_cache.h"
+#include "symbolize/lru_cache.h"
+#include "symbolize/proc_maps.h"
+
+namespace whoclosed {
+
+class ProcessSymbolizer {
+public:
+    struct Options {
+        size_t max_processes = 1024;
+        BinaryCache::Limits limits;
+        std::string proc_root = "/proc";
+        std::string debug_root = "/usr/lib/debug";
+        std::vector<std::string> scan_dirs = {"/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
+                                              "/usr/bin", "/usr/sbin", "/usr/local/bin"};
+    };
+
+    ProcessSymbolizer() : ProcessSymbolizer(Options{}) {}
+    explicit ProcessSymbolizer(Options options);
+
+    // Snapshots the pid's executable mappings and parses the binaries they
+    // map, so its frames resolve after it exits. Call it when a process is
+    // first seen and again after exec. False if the process is gone.
+    bool remember(pid_t pid);
+
+    // One frame of pid's user stack: "main.closeIt", "nanosleep",
+    // "libfoo.so+0x1a2b" (file offset) or "[unknown]+0x7f..." (no mapping known).
+    std::string resolve(pid_t pid, uint64_t ip);
+
+    // A build-id frame: the binary's function name, else "file+0xoffset",
+    // else "[buildid:<first 8 bytes hex>]+0xoffset".
+    std::string resolve_build_id(std::span<const uint8_t> build_id, uint64_t file_offset);
+
+private:
+    bool remember_locked(pid_t pid);
+    BinaryPtr binary_for(pid_t pid, const Module& module);
+    std::string resolve_in_module(pid_t pid, const Module& module, uint64_t ip);
+
+    Options options_;
+    std::mutex mutex_;
+    LruCache<pid_t, std::vector<Module>> processes_;
+    BinaryCache binaries_;
+};
+
+}  // namespace whoclosed
