@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "app/commands.h"
+#include "app/report_sink.h"
 #include "app/trace_session.h"
 #include "cli/exit_codes.h"
 #include "sink/ndjson_sink.h"
@@ -69,11 +70,19 @@ int run_trace(const TraceOptions& opts) {
     std::cerr << "whoclosed: tracing (attach mode " << to_string(session->mode()) << ", http "
               << session->http_mode() << "; Ctrl-C to stop)" << std::endl;
 
-    auto sink = make_sink(opts.text, out);
-    session->run(*sink, [] { return g_stop.load(); });
-    Summary s = session->finish(*sink);
-    if (!sink->good()) {
+    auto lines = make_sink(opts.text, out);
+    ReportingSink reporting(*lines);
+    EventSink& sink = opts.report_html ? static_cast<EventSink&>(reporting) : *lines;
+    session->run(sink, [] { return g_stop.load(); });
+    Summary s = session->finish(sink);
+    if (!sink.good()) {
         std::cerr << "whoclosed: error: writing events failed (disk full or reader gone)\n";
+        return kExitFailure;
+    }
+    std::string error;
+    if (opts.report_html && !reporting.write_html(*opts.report_html, error)) {
+        std::cerr << "whoclosed: error: cannot write --report " << *opts.report_html << ": " << error
+                  << '\n';
         return kExitFailure;
     }
     std::cerr << "whoclosed: " << s.events << " events, " << s.lost << " lost\n";

@@ -99,11 +99,11 @@ constexpr std::pair<const char*, ReportFormat> kReportFormats[] = {
 // CLI11 only collects strings; the typed checks above give messages that name
 // the flag and say what was expected, which CLI11's conversion errors do not.
 struct TraceArgs {
-    std::string pid, comm, cgroup, netns, output, duration, count, http;
+    std::string pid, comm, cgroup, netns, output, duration, count, http, report;
     std::vector<std::string> ports;
     bool no_stacks = false, text = false;
     CLI::Option *o_pid{}, *o_comm{}, *o_cgroup{}, *o_netns{}, *o_output{}, *o_duration{}, *o_count{},
-        *o_http{};
+        *o_http{}, *o_report{};
 
     void attach(CLI::App& sub) {
         o_pid = sub.add_option("--pid", pid, "only sockets owned or closed by this PID")
@@ -126,6 +126,8 @@ struct TraceArgs {
                      ->type_name("MODE");
         sub.add_flag("--no-stacks", no_stacks, "do not capture kernel/user stacks of the closer");
         sub.add_flag("--text", text, "one human-readable line per close instead of NDJSON");
+        o_report = sub.add_option("--report", report, "when tracing ends, write the HTML report to FILE")
+                       ->type_name("FILE.html");
     }
 
     TraceOptions validate() const {
@@ -150,6 +152,10 @@ struct TraceArgs {
         if (o_duration->count()) t.duration = parse_positive_seconds("--duration", duration);
         if (o_count->count()) t.count = parse_uint("--count", count, 1, UINT64_MAX, "a count >= 1");
         if (o_http->count()) t.http = parse_choice("--http", http, kHttpModes);
+        if (o_report->count()) {
+            if (report.empty()) bad_value("--report", report, "a file name");
+            t.report_html = report;
+        }
         t.no_stacks = no_stacks;
         t.text = text;
         return t;

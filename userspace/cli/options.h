@@ -34,6 +34,7 @@ struct TraceOptions {
     HttpMode http = HttpMode::Auto;
     bool no_stacks = false;
     bool text = false;
+    std::optional<std::string> report_html;  // --report FILE: HTML report when tracing ends
 };
 
 struct ReportOptions {
