@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <stdexcept>
 
 namespace whoclosed::testing {
@@ -40,7 +42,11 @@ int TraceRunner::stop() {
     if (!tracer_->running()) return -1;
     int status = tracer_->stop(SIGINT, std::chrono::seconds(30));
 
-    std::ifstream in(out_path_);
+    {
+        std::ifstream raw(out_path_, std::ios::binary);
+        output_text_.assign(std::istreambuf_iterator<char>(raw), std::istreambuf_iterator<char>());
+    }
+    std::istringstream in(output_text_);
     std::string line;
     while (std::getline(in, line)) {
         auto j = nlohmann::json::parse(line);  // a malformed line fails the test loudly

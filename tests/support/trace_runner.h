@@ -42,6 +42,8 @@ public:
     int stop();
     const std::vector<nlohmann::json>& events() const { return events_; }  // type "close"
     const nlohmann::json& summary() const { return summary_; }             // type "summary"
+    // Every byte the tracer wrote to its output file, as stop() found it.
+    const std::string& output_text() const { return output_text_; }
     const std::string& stderr_text() const { return tracer_->stderr_text(); }
     // Close events whose lport or rport is `port`.
     std::vector<nlohmann::json> events_for_port(int port) const;
@@ -52,6 +54,7 @@ private:
     std::string out_path_;
     std::vector<nlohmann::json> events_;
     nlohmann::json summary_;
+    std::string output_text_;
 };
 
 // Runs a command line through /bin/sh; returns its exit status.
