@@ -1,6 +1,8 @@
 // The client of the classic case (see shared/reference): a Transport with
 // DisableKeepAlives, so every request asks "Connection: close" on a new
-// connection. -keepalive turns that off to reuse one connection instead.
+// connection. -keepalive turns that off to reuse one connection instead;
+// -close-idle then closes that connection itself before exiting, so that
+// the close is the client's choice rather than a side effect of its exit.
 //
 // On loopback the response arrives at once, and the client's transport,
 // which closes the connection as soon as the body is read, races the
@@ -24,6 +26,7 @@ func main() {
 	pause := flag.Duration("sleep", 50*time.Millisecond, "pause between requests")
 	readDelay := flag.Duration("read-delay", 0, "pause between the response headers and reading the body")
 	keepAlive := flag.Bool("keepalive", false, "reuse connections (the Transport default) instead of DisableKeepAlives")
+	closeIdle := flag.Bool("close-idle", false, "after the last request, close idle connections and linger 300ms before exiting")
 	flag.Parse()
 
 	tr := &http.Transport{DisableKeepAlives: !*keepAlive}
@@ -36,6 +39,12 @@ func main() {
 		if i+1 < *count {
 			time.Sleep(*pause)
 		}
+	}
+	if *closeIdle {
+		// Closes what is idle now and, as closeIdle stays set, a connection
+		// the transport hands back later: the FIN goes out from a live process.
+		tr.CloseIdleConnections()
+		time.Sleep(300 * time.Millisecond)
 	}
 }
 
