@@ -122,6 +122,23 @@ TEST_F(GoSymbolsTest, ParsesTheRawTableAndRejectsOutsidePcs) {
     EXPECT_EQ(g->resolve(~uint64_t{0}), std::nullopt);
 }
 
+// Uprobe placement finds functions by name, in stripped binaries too.
+TEST_F(GoSymbolsTest, FunctionRangeByNameInStrippedBinary) {
+    auto s = ElfSymbols::open(at("stripped"));
+    ASSERT_TRUE(s && s->go_symbols());
+    const GoSymbols& g = *s->go_symbols();
+    for (const auto& [name, addr] : truth_) {
+        const auto range = g.function_range(name);
+        ASSERT_TRUE(range) << name;
+        EXPECT_EQ(range->entry, addr) << name;
+        ASSERT_GT(range->end, range->entry) << name;
+        EXPECT_EQ(g.resolve(range->end - 1), name);
+        EXPECT_NE(g.resolve(range->end), name);
+    }
+    EXPECT_EQ(g.function_range("main.noSuchFunction"), std::nullopt);
+    EXPECT_EQ(g.function_range("main"), std::nullopt);  // a prefix is not a name
+}
+
 TEST_F(GoSymbolsTest, TruncatedOrCorruptTablesGiveErrorsNotCrashes) {
     const std::vector<uint8_t> table = pclntab_of("plain");
     ASSERT_GT(table.size(), 1000u);

@@ -31,6 +31,8 @@ public:
     // ET_DYN (PIE executable or shared library) rather than ET_EXEC.
     bool is_pie() const { return pie_; }
     bool is_go() const { return go_.has_value(); }
+    // The parsed .gopclntab of a Go binary, or nullptr.
+    const GoSymbols* go_symbols() const { return go_ ? &*go_ : nullptr; }
     const std::vector<uint8_t>& build_id() const { return build_id_; }
     // The separate debug file whose symbols were used; empty if none.
     const std::string& debug_file() const { return debug_file_; }

@@ -142,4 +142,11 @@ std::optional<std::string> GoSymbols::resolve(uint64_t pc) const {
     return name_of(lo);
 }
 
+std::optional<GoFunctionRange> GoSymbols::function_range(std::string_view name) const {
+    for (size_t i = 0; i < nfunc_; ++i) {
+        if (name_of(i) == name) return GoFunctionRange{entry_pc(i), entry_pc(i + 1)};
+    }
+    return std::nullopt;
+}
+
 }  // namespace whoclosed

@@ -11,9 +11,16 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace whoclosed {
+
+// Link-time addresses [entry, end) of one Go function; end is the next
+// function's entry, so the range may include the linker's INT3 padding.
+struct GoFunctionRange {
+    uint64_t entry = 0, end = 0;
+};
 
 class GoSymbols {
 public:
@@ -29,6 +36,10 @@ public:
 
     // Name of the Go function containing the link-time address pc.
     std::optional<std::string> resolve(uint64_t pc) const;
+
+    // The function named exactly `name` ("crypto/tls.(*Conn).Write"), by a
+    // linear scan of the table: for the few lookups of uprobe placement.
+    std::optional<GoFunctionRange> function_range(std::string_view name) const;
 
     size_t function_count() const { return nfunc_; }
     // 116, 118 or 120: the oldest Go release that writes this format.
