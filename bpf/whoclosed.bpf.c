@@ -3,6 +3,7 @@
  * loader enables exactly one mode's programs (see userspace/loader). */
 #include "track.bpf.h"
 #include "tls.bpf.h"
+#include "go_tls.bpf.h"
 #include <bpf/bpf_tracing.h>
 
 char LICENSE[] SEC("license") = "GPL";
@@ -126,6 +127,36 @@ SEC("uretprobe")
 int BPF_KRETPROBE(ssl_read_return, long ret)
 {
 	tls_read_return(ret);
+	return 0;
+}
+
+/* ---- Go crypto/tls uprobes (attached per executable by the loader) ---- */
+
+SEC("uprobe")
+int BPF_KPROBE(go_tls_write_entry)
+{
+	go_tls_enter(ctx, true);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(go_tls_read_entry)
+{
+	go_tls_enter(ctx, false);
+	return 0;
+}
+
+SEC("uprobe") /* on every RET of both functions */
+int BPF_KPROBE(go_tls_ret)
+{
+	go_tls_return(ctx);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(go_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	go_exec_seen(p->tgid);
 	return 0;
 }
 

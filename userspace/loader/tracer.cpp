@@ -10,6 +10,7 @@
 #include <initializer_list>
 
 #include "loader/features.h"
+#include "loader/go_probes.h"
 #include "loader/uprobes.h"
 #include "whoclosed_bpf.skel.h"
 
@@ -156,6 +157,7 @@ struct whoclosed_bpf* try_mode(const TracerConfig& cfg, AttachMode m, std::strin
                                s->progs.ssl_read_return})
             bpf_program__set_autoload(p, true);
     }
+    if (cfg.http_tls) enable_go_tls_programs(s, m == AttachMode::TpBtf);
 
     code = whoclosed_bpf__load(s);
     if (code) {
@@ -208,6 +210,7 @@ std::unique_ptr<Tracer> Tracer::open(const TracerConfig& cfg, std::vector<ModeAt
                          false};
                 return nullptr;
             }
+            t->attach_go(cfg);
             return t;
         }
         if (code != -EPERM && code != -EACCES) only_permission_errors = false;
@@ -235,8 +238,23 @@ void Tracer::attach_tls(const TracerConfig& cfg) {
     }
 }
 
+// Go links statically: probes go on each Go executable, those running now
+// and those exec'd later (watched first, so none slips in between).
+void Tracer::attach_go(const TracerConfig& cfg) {
+    if (!cfg.http_tls) return;
+    go_probes_ = std::make_unique<GoProbes>(skel_, cfg.filter_pid);
+    if (bpf_program__autoload(skel_->progs.go_exec)) {
+        skel_->links.go_exec = bpf_program__attach(skel_->progs.go_exec);
+        if (skel_->links.go_exec)
+            ring_buffer__add(ring_, bpf_map__fd(skel_->maps.execs), &GoProbes::on_exec,
+                             go_probes_.get());
+    }
+    go_probes_->scan_running();
+}
+
 Tracer::~Tracer() {
     if (ring_) ring_buffer__free(ring_);
+    go_probes_.reset();  // its links go before the programs
     for (bpf_link* l : ssl_links_) bpf_link__destroy(l);
     whoclosed_bpf__destroy(skel_);
 }

@@ -19,6 +19,8 @@ struct bpf_link;
 
 namespace whoclosed {
 
+class GoProbes;
+
 enum class AttachMode { TpBtf, Tracepoint, Fentry, Kprobe };
 const char* to_string(AttachMode m);
 std::optional<AttachMode> attach_mode_from_string(const std::string& s);
@@ -81,6 +83,8 @@ public:
     // Whether OpenSSL uprobes are attached (TLS plaintext); why not, if not.
     bool http_tls() const { return !ssl_links_.empty(); }
     const std::string& tls_note() const { return tls_note_; }
+    // Go crypto/tls probes (with http_tls), or nullptr.
+    const GoProbes* go_probes() const { return go_probes_.get(); }
 
     // Waits up to timeout_ms, then drains the ring whether or not a wake-up
     // came (records are submitted without wake-ups). Returns records read, or -errno.
@@ -102,6 +106,7 @@ private:
     Tracer(struct whoclosed_bpf* skel, AttachMode mode);
     static int on_ring_record(void* ctx, void* data, size_t size);
     void attach_tls(const TracerConfig& cfg);
+    void attach_go(const TracerConfig& cfg);
 
     struct whoclosed_bpf* skel_;
     struct ring_buffer* ring_ = nullptr;
@@ -109,6 +114,7 @@ private:
     std::vector<int> critical_fds_;  // programs whose skipped runs lose events
     std::vector<bpf_link*> ssl_links_;
     std::string tls_note_;
+    std::unique_ptr<GoProbes> go_probes_;
     const RecordFn* current_fn_ = nullptr;
     int current_count_ = 0;
 };

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* TLS plaintext of Go programs: uprobes on crypto/tls.(*Conn).Write and
+ * (*Conn).Read (Go >= 1.17 register ABI on amd64).
+ *
+ * uretprobes crash Go programs (the runtime moves and copies goroutine
+ * stacks, and a rewritten return address breaks it), so the loader puts one
+ * uprobe on the function entry and one on each RET instruction. A call is
+ * matched across them by goroutine (g lives in R14), never by thread:
+ * goroutines migrate between threads. The entry probe may fire twice for
+ * one call (a stack-growth prologue restarts the function), which only
+ * overwrites the pending call, so the plaintext is captured once, at RET,
+ * with the byte count the function returned.
+ *
+ * The socket is read from the *tls.Conn itself (Go 1.19 layouts, checked
+ * against its source): tls.Conn starts with `conn net.Conn` (itab, data);
+ * for a *net.TCPConn, data points to `conn{fd *netFD}`; netFD starts with
+ * poll.FD, whose Sysfd follows fdMutex{state uint64; rsema, wsema uint32}. */
+#ifndef WHOCLOSED_GO_TLS_BPF_H
+#define WHOCLOSED_GO_TLS_BPF_H
+
+#include "http.bpf.h"
+
+#define GO_IFACE_DATA 8     /* net.Conn interface: itab, then data */
+#define GO_POLL_FD_SYSFD 16 /* poll.FD.Sysfd after the 16-byte fdMutex */
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+
+struct go_call_key {
+	__u64 g;
+	__u32 tgid; /* g addresses repeat across processes of one binary */
+	__u32 pad;
+};
+
+struct go_call {
+	__u64 conn; /* *tls.Conn */
+	__u64 buf;
+	__u8 write;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH); /* a goroutine that dies mid-call leaves its entry */
+	__uint(max_entries, 16384);
+	__type(key, struct go_call_key);
+	__type(value, struct go_call);
+} go_calls SEC(".maps");
+
+/* New processes, for the loader to inspect their executable; drained on the
+ * reader's timer (no wake-ups). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 << 10);
+} execs SEC(".maps");
+
+static __always_inline struct go_call_key go_call_key_of(const struct pt_regs *regs)
+{
+	struct go_call_key k = {
+		.g = regs->r14,
+		.tgid = bpf_get_current_pid_tgid() >> 32,
+	};
+	return k;
+}
+
+/* The TCP socket behind descriptor `fd` of the current task, or NULL. */
+static __always_inline struct sock *go_fd_socket(__s64 fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct file **fds, *file;
+	struct socket *sock;
+	struct sock *sk;
+
+	if (fd < 0 || fd >= BPF_CORE_READ(task, files, fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	/* private_data is a struct socket only on socket files. */
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+	return sk && is_tcp_inet(sk) ? sk : NULL;
+}
+
+/* The socket key of a *tls.Conn over a *net.TCPConn, or 0. */
+static __always_inline __u64 go_tls_socket(__u64 conn)
+{
+	__u64 data = 0, netfd = 0;
+	__s64 sysfd = -1;
+	struct sock *sk;
+
+	if (bpf_probe_read_user(&data, sizeof(data), (void *)(conn + GO_IFACE_DATA)) || !data)
+		return 0;
+	if (bpf_probe_read_user(&netfd, sizeof(netfd), (void *)data) || !netfd)
+		return 0;
+	if (bpf_probe_read_user(&sysfd, sizeof(sysfd), (void *)(netfd + GO_POLL_FD_SYSFD)))
+		return 0;
+	sk = go_fd_socket(sysfd);
+	return sk ? sock_key(sk) : 0;
+}
+
+/* Entry of (*Conn).Write or Read: receiver in RAX, b.ptr in RBX. */
+static __always_inline void go_tls_enter(const struct pt_regs *regs, bool write)
+{
+	struct go_call_key k = go_call_key_of(regs);
+	struct go_call call = {.conn = regs->ax, .buf = regs->bx, .write = write};
+
+	bpf_map_update_elem(&go_calls, &k, &call, BPF_ANY);
+}
+
+/* A RET of either function: n (bytes moved) in RAX. */
+static __always_inline void go_tls_return(const struct pt_regs *regs)
+{
+	struct go_call_key k = go_call_key_of(regs);
+	struct go_call *call = bpf_map_lookup_elem(&go_calls, &k);
+	__s64 n = regs->ax;
+	__u64 key;
+
+	if (!call)
+		return;
+	if (n > 0) {
+		key = go_tls_socket(call->conn);
+		if (key)
+			http_capture(key, (const void *)call->buf, n, call->write, WC_HTTP_SRC_GO);
+	}
+	bpf_map_delete_elem(&go_calls, &k);
+}
+
+static __always_inline void go_exec_seen(__u32 tgid)
+{
+	__u32 *slot;
+
+	if (filter_pid && tgid != filter_pid)
+		return;
+	slot = bpf_ringbuf_reserve(&execs, sizeof(*slot), 0);
+	if (!slot)
+		return; /* the loader rescans nothing: a missed exec stays uncovered */
+	*slot = tgid;
+	bpf_ringbuf_submit(slot, BPF_RB_NO_WAKEUP);
+}
+
+#endif

@@ -1,0 +1,3 @@
+module whoclosed/e2e/tlsclient
+
+go 1.19

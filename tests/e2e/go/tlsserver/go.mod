@@ -1,0 +1,3 @@
+module whoclosed/e2e/tlsserver
+
+go 1.19
