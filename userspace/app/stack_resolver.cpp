@@ -40,15 +40,12 @@ std::vector<std::string> StackResolver::kernel(int id) {
 
 std::vector<std::string> StackResolver::user(int id, pid_t pid) {
     if (id < 0) return {};
-    if (auto* hit = user_cache_.get({id, pid})) return *hit;
+    std::vector<uint64_t> ips = tracer_.user_stack(id);
+    if (auto* hit = user_cache_.get({id, pid}); hit && hit->ips == ips) return hit->frames;
     std::vector<std::string> frames;
-    for (const bpf_stack_build_id& f : tracer_.user_stack(id)) {
-        if (f.status == BPF_STACK_BUILD_ID_VALID)
-            frames.push_back(processes_.resolve_build_id(f.build_id, f.offset));
-        else if (f.status == BPF_STACK_BUILD_ID_IP)
-            frames.push_back(processes_.resolve(pid, f.ip));
-    }
-    return user_cache_.put({id, pid}, std::move(frames));
+    frames.reserve(ips.size());
+    for (uint64_t ip : ips) frames.push_back(processes_.resolve(pid, ip));
+    return user_cache_.put({id, pid}, UserFrames{std::move(ips), std::move(frames)}).frames;
 }
 
 }  // namespace whoclosed

@@ -22,6 +22,8 @@ public:
 
     // Innermost first; empty when the id is negative or the stack is gone.
     std::vector<std::string> kernel(int id);
+    // User stack ids are reused on collision: the cache entry for (id, pid)
+    // is trusted only while the map still holds the same addresses.
     std::vector<std::string> user(int id, pid_t pid);
 
 private:
@@ -35,7 +37,11 @@ private:
     KernelSymbolizer kallsyms_;
     ProcessSymbolizer processes_;
     LruCache<int, std::vector<std::string>> kernel_cache_{4096};
-    LruCache<std::pair<int, pid_t>, std::vector<std::string>, PairHash> user_cache_{4096};
+    struct UserFrames {
+        std::vector<uint64_t> ips;
+        std::vector<std::string> frames;
+    };
+    LruCache<std::pair<int, pid_t>, UserFrames, PairHash> user_cache_{4096};
 };
 
 }  // namespace whoclosed

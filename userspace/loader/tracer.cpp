@@ -306,25 +306,23 @@ DropCounters Tracer::counters() const {
     return c;
 }
 
-std::vector<uint64_t> Tracer::kernel_stack(int id) const {
+namespace {
+
+std::vector<uint64_t> read_stack(const bpf_map* map, int id) {
     std::vector<uint64_t> ips(WC_STACK_DEPTH, 0);
     uint32_t key = static_cast<uint32_t>(id);
-    if (id < 0 || bpf_map__lookup_elem(skel_->maps.kstacks, &key, sizeof(key), ips.data(),
+    if (id < 0 || bpf_map__lookup_elem(map, &key, sizeof(key), ips.data(),
                                        ips.size() * sizeof(uint64_t), 0) != 0)
         return {};
     while (!ips.empty() && ips.back() == 0) ips.pop_back();
     return ips;
 }
 
-std::vector<bpf_stack_build_id> Tracer::user_stack(int id) const {
-    std::vector<bpf_stack_build_id> frames(WC_STACK_DEPTH);
-    uint32_t key = static_cast<uint32_t>(id);
-    if (id < 0 || bpf_map__lookup_elem(skel_->maps.ustacks, &key, sizeof(key), frames.data(),
-                                       frames.size() * sizeof(bpf_stack_build_id), 0) != 0)
-        return {};
-    while (!frames.empty() && frames.back().status == BPF_STACK_BUILD_ID_EMPTY) frames.pop_back();
-    return frames;
-}
+}  // namespace
+
+std::vector<uint64_t> Tracer::kernel_stack(int id) const { return read_stack(skel_->maps.kstacks, id); }
+
+std::vector<uint64_t> Tracer::user_stack(int id) const { return read_stack(skel_->maps.ustacks, id); }
 
 void Tracer::drain_closed(const RecordFn& fn) {
     uint64_t key = 0, next = 0;
