@@ -22,8 +22,6 @@
 
 #define GO_IFACE_DATA 8     /* net.Conn interface: itab, then data */
 #define GO_POLL_FD_SYSFD 16 /* poll.FD.Sysfd after the 16-byte fdMutex */
-#define S_IFMT 00170000
-#define S_IFSOCK 0140000
 
 struct go_call_key {
 	__u64 g;
@@ -61,26 +59,6 @@ static __always_inline struct go_call_key go_call_key_of(const struct pt_regs *r
 }
 
 /* The TCP socket behind descriptor `fd` of the current task, or NULL. */
-static __always_inline struct sock *go_fd_socket(__s64 fd)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct file **fds, *file;
-	struct socket *sock;
-	struct sock *sk;
-
-	if (fd < 0 || fd >= BPF_CORE_READ(task, files, fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(task, files, fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
-		return NULL;
-	/* private_data is a struct socket only on socket files. */
-	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
-		return NULL;
-	sock = BPF_CORE_READ(file, private_data);
-	sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
-	return sk && is_tcp_inet(sk) ? sk : NULL;
-}
-
 /* The socket key of a *tls.Conn over a *net.TCPConn, or 0. */
 static __always_inline __u64 go_tls_socket(__u64 conn)
 {
@@ -94,7 +72,7 @@ static __always_inline __u64 go_tls_socket(__u64 conn)
 		return 0;
 	if (bpf_probe_read_user(&sysfd, sizeof(sysfd), (void *)(netfd + GO_POLL_FD_SYSFD)))
 		return 0;
-	sk = go_fd_socket(sysfd);
+	sk = fd_socket(sysfd);
 	return sk ? sock_key(sk) : 0;
 }
 

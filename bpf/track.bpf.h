@@ -520,24 +520,36 @@ static __always_inline void on_data_ready(const struct sock *sk)
 	rec->rx_mark = rx;
 }
 
-/* accept()/accept4() returned fd: the calling task owns the new socket. */
-static __always_inline void on_accept(long fd)
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+
+/* The TCP socket behind file descriptor `fd` of the current task, or NULL. */
+static __always_inline struct sock *fd_socket(__s64 fd)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct file **fds, *file;
-	struct close_record *rec;
 	struct socket *sock;
-	__u64 key;
+	struct sock *sk;
 
 	if (fd < 0 || fd >= BPF_CORE_READ(task, files, fdt, max_fds))
-		return;
+		return NULL;
 	fds = BPF_CORE_READ(task, files, fdt, fd);
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
-		return;
+		return NULL;
+	/* private_data is a struct socket only on socket files. */
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
 	sock = BPF_CORE_READ(file, private_data);
-	if (!sock)
-		return;
-	rec = tracked(BPF_CORE_READ(sock, sk), &key);
+	sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+	return sk && is_tcp_inet(sk) ? sk : NULL;
+}
+
+/* accept()/accept4() returned fd: the calling task owns the new socket. */
+static __always_inline void on_accept(long fd)
+{
+	__u64 key;
+	struct close_record *rec = tracked(fd_socket(fd), &key);
+
 	if (rec)
 		set_owner(rec);
 }
