@@ -11,6 +11,7 @@
 #include "app/commands.h"
 #include "app/report_sink.h"
 #include "app/trace_session.h"
+#include "loader/go_probes.h"
 #include "cli/exit_codes.h"
 #include "sink/ndjson_sink.h"
 #include "sink/text_sink.h"
@@ -67,6 +68,8 @@ int run_trace(const TraceOptions& opts) {
     if (opts.http == HttpMode::Auto && !session->tracer().tls_note().empty())
         std::cerr << "whoclosed: note: TLS plaintext not captured: "
                   << session->tracer().tls_note() << '\n';
+    if (const GoProbes* go = session->tracer().go_probes(); go && !go->note().empty())
+        std::cerr << "whoclosed: note: Go TLS not probed in one executable: " << go->note() << '\n';
     std::cerr << "whoclosed: tracing (attach mode " << to_string(session->mode()) << ", http "
               << session->http_mode() << "; Ctrl-C to stop)" << std::endl;
 
@@ -85,7 +88,10 @@ int run_trace(const TraceOptions& opts) {
                   << '\n';
         return kExitFailure;
     }
-    std::cerr << "whoclosed: " << s.events << " events, " << s.lost << " lost\n";
+    std::cerr << "whoclosed: " << s.events << " events, " << s.lost << " lost";
+    if (uint64_t stacks = session->tracer().counters().stacks_lost)
+        std::cerr << ", " << stacks << " closing stacks not stored (their frames are empty)";
+    std::cerr << '\n';
     return kExitOk;
 }
 
