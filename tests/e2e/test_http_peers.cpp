@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "support/child_process.h"
+#include "support/nginx.h"
 #include "support/tcpdump_truth.h"
 #include "support/trace_runner.h"
 
@@ -64,27 +65,6 @@ std::string curl_user_agent() {
     std::string name, version;
     in >> name >> version;
     return name == "curl" && !version.empty() ? "curl/" + version : "";
-}
-
-// True once /proc/net/tcp shows a listener on 127.0.0.1:`port`. Waiting
-// this way, not by connecting, adds no connection of its own to the trace.
-bool wait_for_listener(int port, std::chrono::milliseconds timeout) {
-    char want[32];
-    snprintf(want, sizeof(want), "0100007F:%04X", port);
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        std::ifstream tcp("/proc/net/tcp");
-        std::string line;
-        std::getline(tcp, line);  // header
-        while (std::getline(tcp, line)) {
-            std::istringstream f(line);
-            std::string sl, local, remote, state;
-            f >> sl >> local >> remote >> state;
-            if (local == want && state == "0A") return true;
-        }
-        std::this_thread::sleep_for(50ms);
-    }
-    return false;
 }
 
 bool go_peers_built() { return std::string(WHOCLOSED_GO_SERVER).size() > 0; }
@@ -347,77 +327,6 @@ TEST(HttpPeers, GoKeepAliveClientExits) {
 
 // ---------------------------------------------------------------------------
 // 3 and 5. nginx
-
-// nginx in the foreground on 127.0.0.1:port with its own prefix, config,
-// pid file and logs in `dir`: one worker, no access log, keepalive_timeout
-// 1s, "ok\n" with status 200 for every path. Stopped with SIGTERM (the
-// master stops its worker), then any process left is killed by its PID.
-class Nginx {
-public:
-    Nginx(const std::string& dir, int port) : prefix_(dir + "/nginx") {
-        std::filesystem::create_directories(prefix_ + "/logs");
-        std::ofstream conf(prefix_ + "/nginx.conf");
-        conf << "worker_processes 1;\n"
-                "daemon off;\n"
-                "pid " << prefix_ << "/nginx.pid;\n"
-                "error_log " << prefix_ << "/logs/error.log;\n"
-                "events { worker_connections 64; }\n"
-                "http {\n"
-                "  access_log off;\n"
-                "  client_body_temp_path " << prefix_ << "/body;\n"
-                "  proxy_temp_path " << prefix_ << "/proxy;\n"
-                "  fastcgi_temp_path " << prefix_ << "/fastcgi;\n"
-                "  uwsgi_temp_path " << prefix_ << "/uwsgi;\n"
-                "  scgi_temp_path " << prefix_ << "/scgi;\n"
-                "  keepalive_timeout 1s;\n"
-                "  server {\n"
-                "    listen 127.0.0.1:" << port << ";\n"
-                "    location / { return 200 \"ok\\n\"; }\n"
-                "  }\n"
-                "}\n";
-        conf.close();
-        master_.emplace(std::vector<std::string>{"nginx", "-p", prefix_ + "/", "-e",
-                                                 prefix_ + "/logs/error.log", "-c", prefix_ + "/nginx.conf"});
-        ready_ = wait_for_listener(port, 10s);
-        workers_ = children_of(master_->pid());
-    }
-    ~Nginx() {
-        master_->stop(SIGTERM, 5s);
-        for (pid_t w : workers_)
-            if (kill(w, 0) == 0 && is_nginx(w)) kill(w, SIGKILL);
-    }
-    Nginx(const Nginx&) = delete;
-    Nginx& operator=(const Nginx&) = delete;
-
-    bool ready() const { return ready_; }
-    std::string why_not_ready() const {
-        std::ifstream log(prefix_ + "/logs/error.log");
-        std::stringstream s;
-        s << master_->stderr_text() << log.rdbuf();
-        return s.str();
-    }
-    const std::vector<pid_t>& workers() const { return workers_; }
-
-private:
-    static std::vector<pid_t> children_of(pid_t pid) {
-        std::vector<pid_t> out;
-        std::ifstream f("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
-        pid_t child;
-        while (f >> child) out.push_back(child);
-        return out;
-    }
-    static bool is_nginx(pid_t pid) {
-        std::ifstream f("/proc/" + std::to_string(pid) + "/comm");
-        std::string comm;
-        std::getline(f, comm);
-        return comm == "nginx";
-    }
-
-    std::string prefix_;
-    std::optional<ChildProcess> master_;
-    std::vector<pid_t> workers_;
-    bool ready_ = false;
-};
 
 // One keep-alive request, the whole response read, then idle until the
 // server closes (EOF) or 5 s pass. Exit 0 on EOF after a 200, 3 otherwise.

@@ -82,7 +82,10 @@ std::map<int, ConnectionTruth> read_connections(const std::string& pcap, int ser
         c.client_port = client_port;
         bool syn = p->flags.find('S') != std::string::npos;
         if (syn && from == Side::client) c.syns++;
-        if (p->flags.find('R') != std::string::npos) c.reset = true;
+        if (p->flags.find('R') != std::string::npos) {
+            if (!c.reset) c.reset_from = from;
+            c.reset = true;
+        }
         if (p->flags.find('F') != std::string::npos) record_fin(c, from, *p);
     }
     return conns;
@@ -97,6 +100,20 @@ bool wait_for_closed_connections(const std::string& pcap, int server_port, size_
         for (const auto& [port, c] : conns)
             all_closed = all_closed && c.fins_from_server > 0 && c.fins_from_client > 0;
         if (all_closed) return true;
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
+bool wait_for_ended_connections(const std::string& pcap, int server_port, size_t connections,
+                                std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        auto conns = read_connections(pcap, server_port);
+        bool all_ended = conns.size() >= connections;
+        for (const auto& [port, c] : conns)
+            all_ended = all_ended && (c.reset || (c.fins_from_server > 0 && c.fins_from_client > 0));
+        if (all_ended) return true;
         if (std::chrono::steady_clock::now() >= deadline) return false;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }

@@ -27,6 +27,7 @@ struct ConnectionTruth {
     // FIN_WAIT1 at once (a simultaneous close).
     bool fins_crossed = false;
     bool reset = false;
+    Side reset_from = Side::none;  // who sent the first RST
     uint32_t first_fin_seq = 0;  // the sequence number the first FIN occupies
 };
 
@@ -38,6 +39,12 @@ std::map<int, ConnectionTruth> read_connections(const std::string& pcap, int ser
 // there are at least `connections` of them; polls until `timeout`.
 bool wait_for_closed_connections(const std::string& pcap, int server_port, size_t connections,
                                  std::chrono::milliseconds timeout);
+
+// True once every connection in `pcap` has either a FIN from both sides
+// or a RST, and there are at least `connections` of them (TLS peers often
+// end with a RST: a close_notify sent to a socket already closed).
+bool wait_for_ended_connections(const std::string& pcap, int server_port, size_t connections,
+                                std::chrono::milliseconds timeout);
 
 // tcpdump on loopback writing `pcap` for `tcp port P`; the constructor
 // returns once tcpdump says it is capturing (check capturing()).
