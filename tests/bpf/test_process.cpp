@@ -14,15 +14,6 @@
 namespace whoclosed::testing {
 namespace {
 
-double ms_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
-
-const std::vector<std::string> kClientActive{"SYN_SENT", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSE"};
-const std::vector<std::string> kClientPassive{"SYN_SENT", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"};
-const std::vector<std::string> kServerActive{"SYN_RECV", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSE"};
-const std::vector<std::string> kServerPassive{"SYN_RECV", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"};
-
 // A child connects, sends 10 bytes and blocks; SIGKILL makes its exit close
 // the socket, so the exiting child sends the first FIN.
 TEST(Process, KilledProcessClosesOnExit) {
@@ -58,9 +49,7 @@ TEST(Process, KilledProcessClosesOnExit) {
     const uint64_t netns = current_netns_inode();
     const Task victim_task{victim.pid(), victim.pid(), kVictimComm, true};
     auto events = tracer.events_for_port(kPort);
-    EXPECT_EQ(events.size(), 2u);
-    const auto* cev = find_close(events, client_end, server_end);
-    const auto* sev = find_close(events, server_end, client_end);
+    const auto [cev, sev] = find_close_pair(events, client_end, server_end);
     ASSERT_TRUE(cev && sev);
     {
         SCOPED_TRACE("killed client");
@@ -124,9 +113,7 @@ TEST(Process, AcceptedHereClosedByForkedChild) {
     const uint64_t netns = current_netns_inode();
     const Task child_task{closer.pid(), closer.pid(), kCloserComm, false};
     auto events = tracer.events_for_port(kPort);
-    EXPECT_EQ(events.size(), 2u);
-    const auto* cev = find_close(events, client_end, server_end);
-    const auto* sev = find_close(events, server_end, client_end);
+    const auto [cev, sev] = find_close_pair(events, client_end, server_end);
     ASSERT_TRUE(cev && sev);
     {
         SCOPED_TRACE("accepted socket, closed by the child");

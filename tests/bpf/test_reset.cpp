@@ -26,10 +26,6 @@ int read_errno(int fd) {
     return read(fd, buf, sizeof(buf)) < 0 ? errno : 0;
 }
 
-double ms_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
-
 struct Ends {
     SockAddr server, client;
 };
@@ -79,9 +75,7 @@ TEST(Reset, LingerZeroCloseSendsReset) {
     const uint64_t netns = current_netns_inode();
     const Task client_task{client.pid(), client.pid(), kClientComm, false};
     auto events = tracer.events_for_port(kPort);
-    EXPECT_EQ(events.size(), 2u);
-    const auto* cev = find_close(events, ends.client, ends.server);
-    const auto* sev = find_close(events, ends.server, ends.client);
+    const auto [cev, sev] = find_close_pair(events, ends.client, ends.server);
     ASSERT_TRUE(cev && sev);
     {
         SCOPED_TRACE("client socket (RST sender)");
@@ -142,9 +136,7 @@ TEST(Reset, UnreadDataAtCloseSendsReset) {
 
     const uint64_t netns = current_netns_inode();
     auto events = tracer.events_for_port(kPort);
-    EXPECT_EQ(events.size(), 2u);
-    const auto* cev = find_close(events, ends.client, ends.server);
-    const auto* sev = find_close(events, ends.server, ends.client);
+    const auto [cev, sev] = find_close_pair(events, ends.client, ends.server);
     ASSERT_TRUE(cev && sev);
     // Contract: idle_ms runs from the last payload byte either way; 30 bytes
     // reached this socket ~10 ms before its RST, read by the app or not.

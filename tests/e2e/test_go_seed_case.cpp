@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "support/child_process.h"
+#include "support/event_pairs.h"
+#include "support/go_peers.h"
 #include "support/tcpdump_truth.h"
 #include "support/trace_runner.h"
 
@@ -24,39 +26,10 @@ using namespace std::chrono_literals;
 
 constexpr int kRequests = 20;
 
-// A value by JSON pointer, null when any step is missing or null.
-json at(const json& e, const char* pointer) {
-    json::json_pointer p(pointer);
-    return e.contains(p) ? e.at(p) : json();
-}
-
 struct Peers {
     pid_t server = -1;
     pid_t client = -1;
 };
-
-struct EventPair {
-    json server;  // role server, lport = the server port
-    json client;  // role client, rport = the server port
-    int count = 0;
-};
-
-// whoclosed's events for `port`, keyed by the client's ephemeral port.
-std::map<int, EventPair> pair_events(const std::vector<json>& events, int port) {
-    std::map<int, EventPair> pairs;
-    for (const json& e : events) {
-        if (e.at("lport") == port) {
-            EventPair& p = pairs[e.at("rport").get<int>()];
-            p.server = e;
-            p.count++;
-        } else if (e.at("rport") == port) {
-            EventPair& p = pairs[e.at("lport").get<int>()];
-            p.client = e;
-            p.count++;
-        }
-    }
-    return pairs;
-}
 
 // The first-FIN side says "local" and holds the TIME_WAIT; the other side
 // says "remote" and does not. A crossed close is "simultaneous" on both.
@@ -145,16 +118,6 @@ void run_seed_case(int port, std::vector<std::string> client_args, size_t expect
     run.events = trace.events_for_port(port);
     run.summary = trace.summary();
 }
-
-bool go_peers_built() { return std::string(WHOCLOSED_GO_SERVER).size() > 0; }
-
-#define REQUIRE_GO_PEERS()                                                              \
-    do {                                                                                \
-        if (!go_peers_built()) {                                                        \
-            if (may_skip_kernel_tests()) GTEST_SKIP() << "no Go toolchain at configure time"; \
-            FAIL() << "Go peers not built, and WHOCLOSED_REQUIRE_BPF=1 forbids skipping";  \
-        }                                                                               \
-    } while (0)
 
 // For every connection tcpdump saw: two events that agree with it.
 void check_every_connection(const SeedRun& run, int port) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "support/child_process.h"
+#include "support/event_pairs.h"
 #include "support/trace_runner.h"
 
 namespace whoclosed::testing {
@@ -26,11 +27,6 @@ using namespace std::chrono_literals;
 constexpr int kRequests = 3;
 constexpr const char* kPath = "/tls/probe";
 constexpr const char* kQuery = "?token=never-captured";
-
-json at(const json& e, const char* pointer) {
-    json::json_pointer p(pointer);
-    return e.contains(p) ? e.at(p) : json();
-}
 
 struct GoBinaries {
     const char* server;
@@ -48,23 +44,6 @@ bool make_certificate(const TempDir& dir) {
 std::vector<std::string> server_argv(const GoBinaries& b, const TempDir& dir, int port) {
     return {b.server, "-port", std::to_string(port), "-cert", dir.path() + "/cert.pem", "-key",
             dir.path() + "/key.pem"};
-}
-
-struct EventPair {
-    json server, client;
-    int count = 0;
-};
-
-// Events keyed by the client's ephemeral port.
-std::map<int, EventPair> pair_events(const std::vector<json>& events, int port) {
-    std::map<int, EventPair> pairs;
-    for (const json& e : events) {
-        const bool server_side = e.at("lport") == port;
-        EventPair& p = pairs[e.at(server_side ? "rport" : "lport").get<int>()];
-        (server_side ? p.server : p.client) = e;
-        p.count++;
-    }
-    return pairs;
 }
 
 void expect_go_http(const json& ev) {
@@ -123,10 +102,8 @@ class GoTls : public ::testing::Test {
 protected:
     void SetUp() override {
         WHOCLOSED_REQUIRE_ROOT();
-        if (!built({WHOCLOSED_GO_TLSSERVER, WHOCLOSED_GO_TLSCLIENT})) {
-            if (may_skip_kernel_tests()) GTEST_SKIP() << "no Go toolchain: HTTPS peers not built";
-            FAIL() << "Go HTTPS peers not built, and WHOCLOSED_REQUIRE_BPF=1 forbids skipping";
-        }
+        WHOCLOSED_REQUIRE(built({WHOCLOSED_GO_TLSSERVER, WHOCLOSED_GO_TLSCLIENT}),
+                          "Go HTTPS peers not built (no Go toolchain)");
     }
 };
 

@@ -23,6 +23,8 @@
 #include <vector>
 
 #include "support/child_process.h"
+#include "support/event_pairs.h"
+#include "support/go_peers.h"
 #include "support/nginx.h"
 #include "support/tcpdump_truth.h"
 #include "support/trace_runner.h"
@@ -32,12 +34,6 @@ namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-// A value by JSON pointer, null when any step is missing or null.
-json at(const json& e, const char* pointer) {
-    json::json_pointer p(pointer);
-    return e.contains(p) ? e.at(p) : json();
-}
 
 std::string loopback_url(int port, const std::string& path = "/") {
     return "http://127.0.0.1:" + std::to_string(port) + path;
@@ -66,17 +62,6 @@ std::string curl_user_agent() {
     in >> name >> version;
     return name == "curl" && !version.empty() ? "curl/" + version : "";
 }
-
-bool go_peers_built() { return std::string(WHOCLOSED_GO_SERVER).size() > 0; }
-
-// A missing peer program skips the test, or fails it under WHOCLOSED_REQUIRE_BPF=1.
-#define REQUIRE_PEER(available, what)                                                     \
-    do {                                                                                  \
-        if (!(available)) {                                                               \
-            if (may_skip_kernel_tests()) GTEST_SKIP() << what << " not available";        \
-            FAIL() << what << " not available, and WHOCLOSED_REQUIRE_BPF=1 forbids skipping"; \
-        }                                                                                 \
-    } while (0)
 
 // tcpdump and whoclosed around one server port, started before any peer
 // and stopped by finish() once every connection is closed on the wire.
@@ -117,29 +102,6 @@ private:
     TraceRunner trace_;
 };
 
-struct EventPair {
-    json server;  // lport = the server port
-    json client;  // rport = the server port
-    int count = 0;
-};
-
-// whoclosed's events for `port`, keyed by the client's ephemeral port.
-std::map<int, EventPair> pair_events(const std::vector<json>& events, int port) {
-    std::map<int, EventPair> pairs;
-    for (const json& e : events) {
-        if (e.at("lport") == port) {
-            EventPair& p = pairs[e.at("rport").get<int>()];
-            p.server = e;
-            p.count++;
-        } else if (e.at("rport") == port) {
-            EventPair& p = pairs[e.at("lport").get<int>()];
-            p.client = e;
-            p.count++;
-        }
-    }
-    return pairs;
-}
-
 // What the test knows a connection carried: it configured or sent all of it.
 struct HttpExpect {
     std::string method = "GET";
@@ -169,6 +131,18 @@ void expect_http(const json& ev, const HttpExpect& x) {
     if (x.response_version) {
         EXPECT_EQ(at(ev, "/http/last_response/version"), *x.response_version) << dump;
     }
+}
+
+// Both sockets of a connection carried the same request and response.
+void expect_http(const EventPair& pair, const HttpExpect& x) {
+    expect_http(pair.server, x);
+    expect_http(pair.client, x);
+}
+
+// The reason each socket of a connection gives for its close.
+void expect_reasons(const EventPair& pair, const char* server, const char* client) {
+    EXPECT_EQ(at(pair.server, "/reason"), server) << pair.server.dump();
+    EXPECT_EQ(at(pair.client, "/reason"), client) << pair.client.dump();
 }
 
 // Both events of one connection exist, face each other, and name the side
@@ -209,7 +183,7 @@ std::string truth_text(const ConnectionTruth& t) {
 // closed, on both sockets: the request asked for it.
 TEST(HttpPeers, GoClientConnectionCloseToGoServer) {
     WHOCLOSED_REQUIRE_ROOT();
-    REQUIRE_PEER(go_peers_built(), "Go peers (no Go toolchain at configure time)");
+    REQUIRE_GO_PEERS();
     constexpr int kPort = 19700;
     constexpr int kRequests = 5;
 
@@ -243,10 +217,8 @@ TEST(HttpPeers, GoClientConnectionCloseToGoServer) {
         EXPECT_EQ(at(pair.server, "/time_wait"), true) << pair.server.dump();
         EXPECT_EQ(at(pair.server, "/owner/pid"), server_pid) << pair.server.dump();
         EXPECT_EQ(at(pair.client, "/owner/pid"), client_pid) << pair.client.dump();
-        expect_http(pair.server, x);
-        expect_http(pair.client, x);
-        EXPECT_EQ(at(pair.server, "/reason"), "request_connection_close") << pair.server.dump();
-        EXPECT_EQ(at(pair.client, "/reason"), "request_connection_close") << pair.client.dump();
+        expect_http(pair, x);
+        expect_reasons(pair, "request_connection_close", "request_connection_close");
     }
     EXPECT_EQ(at(obs.summary, "/lost"), 0) << obs.summary.dump();
 }
@@ -291,8 +263,7 @@ void run_keepalive(int port, bool close_idle, KeepAliveRun& run) {
     x.connection = nullptr;  // a keep-alive HTTP/1.1 request from net/http has no Connection header
     x.user_agent = "Go-http-client/1.1";
     x.requests = kKeepAliveRequests;
-    expect_http(run.pair.server, x);
-    expect_http(run.pair.client, x);
+    expect_http(run.pair, x);
     EXPECT_EQ(at(obs.summary, "/lost"), 0) << obs.summary.dump();
 }
 
@@ -300,14 +271,13 @@ void run_keepalive(int port, bool close_idle, KeepAliveRun& run) {
 // client closed first after its last response, on both sockets.
 TEST(HttpPeers, GoKeepAliveClientClosesIdleConnection) {
     WHOCLOSED_REQUIRE_ROOT();
-    REQUIRE_PEER(go_peers_built(), "Go peers (no Go toolchain at configure time)");
+    REQUIRE_GO_PEERS();
     KeepAliveRun run;
     run_keepalive(19702, /*close_idle=*/true, run);
     if (HasFatalFailure()) return;
     SCOPED_TRACE(truth_text(run.truth));
     EXPECT_EQ(at(run.pair.client, "/closer/exiting"), false) << run.pair.client.dump();
-    EXPECT_EQ(at(run.pair.client, "/reason"), "client_close") << run.pair.client.dump();
-    EXPECT_EQ(at(run.pair.server, "/reason"), "client_close") << run.pair.server.dump();
+    expect_reasons(run.pair, "client_close", "client_close");
 }
 
 // The client exits with the connection idle: the kernel closes it during
@@ -315,18 +285,34 @@ TEST(HttpPeers, GoKeepAliveClientClosesIdleConnection) {
 // server's socket only sees the client close after its last response.
 TEST(HttpPeers, GoKeepAliveClientExits) {
     WHOCLOSED_REQUIRE_ROOT();
-    REQUIRE_PEER(go_peers_built(), "Go peers (no Go toolchain at configure time)");
+    REQUIRE_GO_PEERS();
     KeepAliveRun run;
     run_keepalive(19704, /*close_idle=*/false, run);
     if (HasFatalFailure()) return;
     SCOPED_TRACE(truth_text(run.truth));
     EXPECT_EQ(at(run.pair.client, "/closer/exiting"), true) << run.pair.client.dump();
-    EXPECT_EQ(at(run.pair.client, "/reason"), "process_exit") << run.pair.client.dump();
-    EXPECT_EQ(at(run.pair.server, "/reason"), "client_close") << run.pair.server.dump();
+    expect_reasons(run.pair, "client_close", "process_exit");
 }
 
 // ---------------------------------------------------------------------------
 // 3 and 5. nginx
+
+// The scene of the nginx tests: curl's User-Agent, tcpdump and whoclosed on
+// `port`, then nginx. Fatal failures end the caller through HasFatalFailure().
+struct NginxScene {
+    std::string curl_ua;
+    std::optional<Observation> obs;
+    std::optional<Nginx> nginx;  // declared after obs: stopped before it
+};
+
+void start_nginx_scene(int port, NginxScene& scene) {
+    scene.curl_ua = curl_user_agent();
+    ASSERT_EQ(scene.curl_ua.rfind("curl/", 0), 0u) << "curl --version said no version";
+    scene.obs.emplace(port);
+    ASSERT_TRUE(scene.obs->ready()) << scene.obs->why_not_ready();
+    scene.nginx.emplace(scene.obs->dir(), port);
+    ASSERT_TRUE(scene.nginx->ready()) << scene.nginx->why_not_ready();
+}
 
 // One keep-alive request, the whole response read, then idle until the
 // server closes (EOF) or 5 s pass. Exit 0 on EOF after a 200, 3 otherwise.
@@ -370,16 +356,14 @@ sys.exit(0 if eof else 3)
 // socket itself once it has the response (close() before exit_group).
 TEST(HttpPeers, NginxKeepAliveTimeoutClosesIdleClient) {
     WHOCLOSED_REQUIRE_ROOT();
-    REQUIRE_PEER(have_program("nginx"), "nginx");
-    REQUIRE_PEER(have_program("curl"), "curl");
+    WHOCLOSED_REQUIRE(have_program("nginx"), "nginx not available");
+    WHOCLOSED_REQUIRE(have_program("curl"), "curl not available");
     constexpr int kPort = 19710;
-    const std::string curl_ua = curl_user_agent();
-    ASSERT_EQ(curl_ua.rfind("curl/", 0), 0u) << "curl --version said no version";
-
-    Observation obs(kPort);
-    ASSERT_TRUE(obs.ready()) << obs.why_not_ready();
-    Nginx nginx(obs.dir(), kPort);
-    ASSERT_TRUE(nginx.ready()) << nginx.why_not_ready();
+    NginxScene scene;
+    start_nginx_scene(kPort, scene);
+    if (HasFatalFailure()) return;
+    Observation& obs = *scene.obs;
+    const std::string& curl_ua = scene.curl_ua;
 
     ChildProcess idle({python3(), "-c", kIdleClient, std::to_string(kPort)});
     const pid_t idle_pid = idle.pid();
@@ -411,8 +395,7 @@ TEST(HttpPeers, NginxKeepAliveTimeoutClosesIdleClient) {
         if (client_port == idle_port) {
             ASSERT_EQ(truth.first_fin, Side::server) << "nginx's keepalive_timeout should end the idle connection";
             x.user_agent = "idle-client/1.0";
-            expect_http(pair.server, x);
-            expect_http(pair.client, x);
+            expect_http(pair, x);
             for (const json* ev : {&pair.server, &pair.client}) {
                 EXPECT_EQ(at(*ev, "/reason"), "idle_timeout") << ev->dump();
                 const json idle_ms = at(*ev, "/idle_ms");
@@ -423,15 +406,13 @@ TEST(HttpPeers, NginxKeepAliveTimeoutClosesIdleClient) {
         } else {
             ASSERT_EQ(truth.first_fin, Side::client) << "curl should close before nginx's 1 s timeout";
             x.user_agent = curl_ua;
-            expect_http(pair.server, x);
-            expect_http(pair.client, x);
+            expect_http(pair, x);
             const std::string ua = at(pair.client, "/http/last_request/user_agent").is_string()
                                        ? at(pair.client, "/http/last_request/user_agent").get<std::string>()
                                        : "";
             EXPECT_EQ(ua.rfind("curl/", 0), 0u) << pair.client.dump();
-            EXPECT_EQ(at(pair.client, "/reason"), "client_close") << pair.client.dump();
             EXPECT_EQ(at(pair.client, "/owner/pid"), curl_pid) << pair.client.dump();
-            EXPECT_EQ(at(pair.server, "/reason"), "client_close") << pair.server.dump();
+            expect_reasons(pair, "client_close", "client_close");
         }
     }
     EXPECT_EQ(at(obs.summary, "/lost"), 0) << obs.summary.dump();
@@ -441,16 +422,14 @@ TEST(HttpPeers, NginxKeepAliveTimeoutClosesIdleClient) {
 // path does, without its query.
 TEST(HttpPeers, SecretsNeverReachTheOutput) {
     WHOCLOSED_REQUIRE_ROOT();
-    REQUIRE_PEER(have_program("nginx"), "nginx");
-    REQUIRE_PEER(have_program("curl"), "curl");
+    WHOCLOSED_REQUIRE(have_program("nginx"), "nginx not available");
+    WHOCLOSED_REQUIRE(have_program("curl"), "curl not available");
     constexpr int kPort = 19720;
-    const std::string curl_ua = curl_user_agent();
-    ASSERT_EQ(curl_ua.rfind("curl/", 0), 0u) << "curl --version said no version";
-
-    Observation obs(kPort);
-    ASSERT_TRUE(obs.ready()) << obs.why_not_ready();
-    Nginx nginx(obs.dir(), kPort);
-    ASSERT_TRUE(nginx.ready()) << nginx.why_not_ready();
+    NginxScene scene;
+    start_nginx_scene(kPort, scene);
+    if (HasFatalFailure()) return;
+    Observation& obs = *scene.obs;
+    const std::string& curl_ua = scene.curl_ua;
     ChildProcess curl({"curl", "-s", "-o", "/dev/null", "-H", "Authorization: Bearer s3cr3t", "-H", "Cookie: k=v",
                        loopback_url(kPort, "/path?token=abc")});
     EXPECT_EQ(curl.wait(10s), 0) << curl.stderr_text();
@@ -475,10 +454,8 @@ TEST(HttpPeers, SecretsNeverReachTheOutput) {
     x.host = host_header(kPort);
     x.connection = nullptr;
     x.user_agent = curl_ua;
-    expect_http(pair.server, x);
-    expect_http(pair.client, x);
-    EXPECT_EQ(at(pair.client, "/reason"), "client_close") << pair.client.dump();
-    EXPECT_EQ(at(pair.server, "/reason"), "client_close") << pair.server.dump();
+    expect_http(pair, x);
+    expect_reasons(pair, "client_close", "client_close");
 }
 
 // ---------------------------------------------------------------------------
@@ -491,8 +468,8 @@ TEST(HttpPeers, SecretsNeverReachTheOutput) {
 // curl still has ~100 ms of data to read, and the server closes first.
 TEST(HttpPeers, Curl10ToPythonHttpServer) {
     WHOCLOSED_REQUIRE_ROOT();
-    REQUIRE_PEER(have_program("curl"), "curl");
-    REQUIRE_PEER(have_program(python3()), "python3");
+    WHOCLOSED_REQUIRE(have_program("curl"), "curl not available");
+    WHOCLOSED_REQUIRE(have_program(python3()), "python3 not available");
     constexpr int kPort = 19730;
     constexpr int kConnections = 3;
     const std::string curl_ua = curl_user_agent();
@@ -539,10 +516,8 @@ TEST(HttpPeers, Curl10ToPythonHttpServer) {
         expect_pair_matches_truth(truth, pair, kPort);
         if (HasFatalFailure()) return;
         EXPECT_EQ(at(pair.server, "/owner/pid"), server_pid) << pair.server.dump();
-        expect_http(pair.server, x);
-        expect_http(pair.client, x);
-        EXPECT_EQ(at(pair.server, "/reason"), "request_connection_close") << pair.server.dump();
-        EXPECT_EQ(at(pair.client, "/reason"), "request_connection_close") << pair.client.dump();
+        expect_http(pair, x);
+        expect_reasons(pair, "request_connection_close", "request_connection_close");
     }
     EXPECT_EQ(at(obs.summary, "/lost"), 0) << obs.summary.dump();
 }

@@ -8,33 +8,16 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
-#include <sstream>
 #include <string>
 
 #include "support/child_process.h"
+#include "support/file_text.h"
 #include "support/trace_runner.h"
 
 namespace whoclosed::testing {
 namespace {
 
-const std::string kFixture = std::string(WHOCLOSED_SOURCE_DIR) + "/tests/support/fixtures/report_seed.ndjson";
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 bool have_chromium() { return std::system("command -v chromium >/dev/null 2>&1") == 0; }
-
-#define REQUIRE_CHROMIUM()                                                                   \
-    do {                                                                                     \
-        if (!have_chromium()) {                                                              \
-            if (may_skip_kernel_tests()) GTEST_SKIP() << "chromium not installed";           \
-            FAIL() << "chromium not installed, and WHOCLOSED_REQUIRE_BPF=1 forbids skipping"; \
-        }                                                                                    \
-    } while (0)
 
 // Runs headless Chromium on a local file with `mode` (--dump-dom,
 // --screenshot=...); returns its stdout, or "" when it failed.
@@ -50,13 +33,13 @@ std::string chromium(const TempDir& dir, const std::string& file, const std::str
 
 std::string write_report(const TempDir& dir) {
     const std::string html = dir.path() + "/report.html";
-    const std::string cmd = std::string(WHOCLOSED_BINARY) + " report --format html -i " + kFixture +
+    const std::string cmd = std::string(WHOCLOSED_BINARY) + " report --format html -i " + kReportFixture +
                             " -o " + html + " 2>/dev/null";
     return std::system(cmd.c_str()) == 0 ? html : "";
 }
 
 TEST(ReportHtml, ChromiumShowsVerdictTablesAndFlameGraph) {
-    REQUIRE_CHROMIUM();
+    WHOCLOSED_REQUIRE(have_chromium(), "chromium not installed");
     TempDir dir;
     const std::string html = write_report(dir);
     ASSERT_FALSE(html.empty());
@@ -81,7 +64,7 @@ TEST(ReportHtml, ChromiumShowsVerdictTablesAndFlameGraph) {
 // A copy of the page with a script that clicks the Go server's closing
 // frame and types into the search box, as a user would.
 TEST(ReportHtml, ClickZoomsAndSearchMarks) {
-    REQUIRE_CHROMIUM();
+    WHOCLOSED_REQUIRE(have_chromium(), "chromium not installed");
     TempDir dir;
     const std::string html = write_report(dir);
     ASSERT_FALSE(html.empty());

@@ -6,11 +6,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "support/child_process.h"
+#include "support/file_text.h"
+#include "support/go_peers.h"
 #include "support/trace_runner.h"
 
 namespace whoclosed::testing {
@@ -24,19 +24,9 @@ bool contains_frame(const json& frames, const std::string& name) {
            std::any_of(frames.begin(), frames.end(), [&](const json& f) { return f == name; });
 }
 
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 TEST(ClosingStacks, GoServerClosesFromNetHttpAndTheReportShowsIt) {
     WHOCLOSED_REQUIRE_ROOT();
-    if (std::string(WHOCLOSED_GO_SERVER).empty()) {
-        if (may_skip_kernel_tests()) GTEST_SKIP() << "no Go toolchain at configure time";
-        FAIL() << "Go peers not built, and WHOCLOSED_REQUIRE_BPF=1 forbids skipping";
-    }
+    REQUIRE_GO_PEERS();
     constexpr int kPort = 19560;
     constexpr int kRequests = 5;
     TempDir dir;

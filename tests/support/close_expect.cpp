@@ -31,6 +31,18 @@ const json* find_close(const std::vector<json>& events, const SockAddr& local, c
     return found;
 }
 
+ClosePair find_close_pair(const std::vector<json>& events, const SockAddr& client, const SockAddr& server) {
+    EXPECT_EQ(events.size(), 2u);
+    ClosePair pair;
+    pair.client = find_close(events, client, server);
+    pair.server = find_close(events, server, client);
+    return pair;
+}
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
 namespace {
 
 void expect_task(const json& got, const Task& want, bool closer) {

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -34,10 +35,29 @@ struct ExpectedClose {
     std::string reason;
 };
 
+// The states of an orderly close, by role and by who sent the first FIN.
+inline const std::vector<std::string> kClientActive{"SYN_SENT", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSE"};
+inline const std::vector<std::string> kClientPassive{"SYN_SENT", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"};
+inline const std::vector<std::string> kServerActive{"SYN_RECV", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSE"};
+inline const std::vector<std::string> kServerPassive{"SYN_RECV", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"};
+
 // The one event of `events` for this socket (by its local and remote port).
 // Fails the test (gtest ADD_FAILURE) and returns null when none or several match.
 const nlohmann::json* find_close(const std::vector<nlohmann::json>& events, const SockAddr& local,
                                  const SockAddr& remote);
+
+// Both ends' events of the one connection between `client` and `server`:
+// EXPECTs exactly two events, then find_close for each end (null when missing).
+struct ClosePair {
+    const nlohmann::json* client = nullptr;
+    const nlohmann::json* server = nullptr;
+};
+ClosePair find_close_pair(const std::vector<nlohmann::json>& events, const SockAddr& client,
+                          const SockAddr& server);
+
+// Milliseconds since `t0`: the bound of duration_ms and idle_ms for a test
+// that started tracing at t0.
+double ms_since(std::chrono::steady_clock::time_point t0);
 
 // EXPECTs every key of the contract; max_ms bounds duration_ms/idle_ms.
 void expect_close(const nlohmann::json& ev, const ExpectedClose& want, double max_ms);

@@ -28,6 +28,16 @@ bool may_skip_kernel_tests();
         }                                                                               \
     } while (0)
 
+// GTEST_SKIP or FAIL, as may_skip_kernel_tests() decides, when something the
+// test needs (a peer program, a browser) is not `available`; `why` says what.
+#define WHOCLOSED_REQUIRE(available, why)                                               \
+    do {                                                                                \
+        if (!(available)) {                                                             \
+            if (::whoclosed::testing::may_skip_kernel_tests()) GTEST_SKIP() << (why);   \
+            FAIL() << (why) << ", and WHOCLOSED_REQUIRE_BPF=1 forbids skipping";        \
+        }                                                                               \
+    } while (0)
+
 class TraceRunner {
 public:
     // Starts `whoclosed trace -o <tmpfile> ARGS...`; returns once it printed

@@ -9,19 +9,16 @@
 #include <sstream>
 #include <string>
 
+#include "../support/file_text.h"
+
 namespace {
+
+using ::whoclosed::testing::slurp;
 
 struct Outcome {
     int code = -1;
     std::string out, err;
 };
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 Outcome run(const std::string& args) {
     const std::string out = ::testing::TempDir() + "whoclosed_main_out";

@@ -11,17 +11,14 @@
 #include "report/stacks.h"
 #include "report/trace_reader.h"
 
+#include "../support/file_text.h"
+
 namespace whoclosed {
 namespace {
 
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+using ::whoclosed::testing::slurp;
+using ::whoclosed::testing::kReportFixture;
 
-const std::string kFixture = std::string(WHOCLOSED_SOURCE_DIR) + "/tests/support/fixtures/report_seed.ndjson";
 const std::string kGolden = std::string(WHOCLOSED_SOURCE_DIR) + "/tests/unit/golden/";
 
 struct Loaded {
@@ -42,8 +39,8 @@ void load_text(const std::string& ndjson, Loaded& out) {
 }
 
 TEST(Report, SeedTraceTextMatchesGolden) {
-    std::ifstream in(kFixture);
-    ASSERT_TRUE(in) << kFixture;
+    std::ifstream in(kReportFixture);
+    ASSERT_TRUE(in) << kReportFixture;
     Loaded l;
     load(in, l);
     EXPECT_EQ(l.stats.lines, 15u);
@@ -56,7 +53,7 @@ TEST(Report, SeedTraceTextMatchesGolden) {
 }
 
 TEST(Report, SeedTraceFoldedMatchesGolden) {
-    std::ifstream in(kFixture);
+    std::ifstream in(kReportFixture);
     Loaded l;
     load(in, l);
     EXPECT_EQ(render_folded(l.agg.stacks()), slurp(kGolden + "report_seed.folded"));
@@ -64,7 +61,7 @@ TEST(Report, SeedTraceFoldedMatchesGolden) {
 }
 
 TEST(Report, ByPicksTheFirstTable) {
-    std::ifstream in(kFixture);
+    std::ifstream in(kReportFixture);
     Loaded l;
     load(in, l);
     const std::string text = render_text(l.agg.finish(ReportBy::Reason, l.stats));
@@ -75,7 +72,7 @@ TEST(Report, ByPicksTheFirstTable) {
 }
 
 TEST(Report, JsonHasTheTextNumbers) {
-    std::ifstream in(kFixture);
+    std::ifstream in(kReportFixture);
     Loaded l;
     load(in, l);
     const auto j = nlohmann::ordered_json::parse(render_json(l.agg.finish(ReportBy::Port, l.stats)));

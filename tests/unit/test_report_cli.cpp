@@ -10,21 +10,17 @@
 #include <sstream>
 #include <string>
 
+#include "../support/file_text.h"
+
 namespace {
+
+using ::whoclosed::testing::slurp;
+using ::whoclosed::testing::kReportFixture;
 
 struct Outcome {
     int code = -1;
     std::string out, err;
 };
-
-const std::string kFixture = std::string(WHOCLOSED_SOURCE_DIR) + "/tests/support/fixtures/report_seed.ndjson";
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 Outcome run(const std::string& args, const std::string& stdin_from = "/dev/null") {
     const std::string out = ::testing::TempDir() + "report_cli_out";
@@ -36,7 +32,7 @@ Outcome run(const std::string& args, const std::string& stdin_from = "/dev/null"
 }
 
 TEST(ReportCli, TextFromFileMatchesGolden) {
-    const Outcome r = run("-i " + kFixture);
+    const Outcome r = run("-i " + kReportFixture);
     EXPECT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(r.out, slurp(std::string(WHOCLOSED_SOURCE_DIR) + "/tests/unit/golden/report_seed.txt"));
     EXPECT_NE(r.err.find("line 7: skipped"), std::string::npos) << r.err;
@@ -45,16 +41,16 @@ TEST(ReportCli, TextFromFileMatchesGolden) {
 }
 
 TEST(ReportCli, FoldedFromStdin) {
-    const Outcome r = run("--format folded", kFixture);
+    const Outcome r = run("--format folded", kReportFixture);
     EXPECT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(r.out, slurp(std::string(WHOCLOSED_SOURCE_DIR) + "/tests/unit/golden/report_seed.folded"));
-    EXPECT_EQ(run("-i - --format folded", kFixture).out, r.out);
+    EXPECT_EQ(run("-i - --format folded", kReportFixture).out, r.out);
 }
 
 TEST(ReportCli, JsonToFile) {
     const std::string path = ::testing::TempDir() + "report_cli.json";
     std::remove(path.c_str());
-    const Outcome r = run("-i " + kFixture + " --format json --by peer -o " + path);
+    const Outcome r = run("-i " + kReportFixture + " --format json --by peer -o " + path);
     EXPECT_EQ(r.code, 0) << r.err;
     EXPECT_TRUE(r.out.empty());
     const auto j = nlohmann::json::parse(slurp(path));
@@ -63,10 +59,10 @@ TEST(ReportCli, JsonToFile) {
 }
 
 TEST(ReportCli, SvgAndHtmlFormats) {
-    const Outcome svg = run("-i " + kFixture + " --format svg");
+    const Outcome svg = run("-i " + kReportFixture + " --format svg");
     EXPECT_EQ(svg.code, 0);
     EXPECT_EQ(svg.out.rfind("<?xml", 0), 0u);
-    const Outcome html = run("-i " + kFixture + " --format html");
+    const Outcome html = run("-i " + kReportFixture + " --format html");
     EXPECT_EQ(html.code, 0);
     EXPECT_EQ(html.out.rfind("<!DOCTYPE html>", 0), 0u);
 }
@@ -83,7 +79,7 @@ TEST(ReportCli, UnreadableInputExitsOneNamingTheFile) {
 }
 
 TEST(ReportCli, UnwritableOutputExitsOne) {
-    const Outcome r = run("-i " + kFixture + " -o /nonexistent/dir/report.txt");
+    const Outcome r = run("-i " + kReportFixture + " -o /nonexistent/dir/report.txt");
     EXPECT_EQ(r.code, 1);
     EXPECT_NE(r.err.find("/nonexistent/dir/report.txt"), std::string::npos) << r.err;
 }

@@ -11,10 +11,12 @@
 #include "report/render.h"
 #include "report/xml_text.h"
 
+#include "../support/file_text.h"
+
 namespace whoclosed {
 namespace {
 
-const std::string kFixture = std::string(WHOCLOSED_SOURCE_DIR) + "/tests/support/fixtures/report_seed.ndjson";
+using ::whoclosed::testing::kReportFixture;
 
 // xmllint's verdict on `doc`, or nullopt when xmllint is not installed.
 std::optional<bool> xmllint_accepts(const std::string& doc, const std::string& name) {
@@ -37,7 +39,7 @@ void expect_well_formed(const std::string& doc, const std::string& name) {
 
 ReportAggregate seed_aggregate(ReadStats& st) {
     ReportAggregate agg;
-    std::ifstream in(kFixture);
+    std::ifstream in(kReportFixture);
     std::ostringstream warn;
     st = read_trace(in, warn, [&](const TraceRecord& r) { agg.add(r); });
     return agg;
