@@ -4,6 +4,8 @@
 #include "track.bpf.h"
 #include "tls.bpf.h"
 #include "go_tls.bpf.h"
+#include "go_net.bpf.h"
+#include "libc.bpf.h"
 #include <bpf/bpf_tracing.h>
 
 char LICENSE[] SEC("license") = "GPL";
@@ -63,7 +65,7 @@ int BPF_PROG(btf_send_length, struct sock *sk, int ret, int flags)
 {
 	__u64 key = on_io(sk, ret, flags, true);
 
-	if (key && !tls_syscall(key))
+	if (key && !tls_syscall(key) && !libc_syscall(key, ret, true))
 		http_from_syscall(key, ret, true);
 	return 0;
 }
@@ -73,7 +75,7 @@ int BPF_PROG(btf_recv_length, struct sock *sk, int ret, int flags)
 {
 	__u64 key = on_io(sk, ret, flags, false);
 
-	if (key && !tls_syscall(key))
+	if (key && !tls_syscall(key) && !libc_syscall(key, ret, false))
 		http_from_syscall(key, ret, false);
 	return 0;
 }
@@ -150,6 +152,85 @@ SEC("uprobe") /* on every RET of both functions */
 int BPF_KPROBE(go_tls_ret)
 {
 	go_tls_return(ctx);
+	return 0;
+}
+
+/* ---- --http uprobe: libc (per library file) and Go net (per executable) ---- */
+
+SEC("uprobe")
+int BPF_KPROBE(libc_write_entry, int fd, const void *buf, __u64 len)
+{
+	libc_enter(buf, len, NR_WRITE, true);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(libc_send_entry, int fd, const void *buf, __u64 len)
+{
+	libc_enter(buf, len, NR_SENDTO, true);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(libc_writev_entry, int fd, const struct user_iovec *iov)
+{
+	libc_enter_iov(iov, NR_WRITEV, true);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(libc_sendmsg_entry, int fd, const struct user_msghdr_head *msg)
+{
+	libc_enter_msg(msg, NR_SENDMSG, true);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(libc_read_entry, int fd, void *buf, __u64 len)
+{
+	libc_enter(buf, len, NR_READ, false);
+	return 0;
+}
+
+SEC("uprobe") /* recv, recvfrom */
+int BPF_KPROBE(libc_recv_entry, int fd, void *buf, __u64 len)
+{
+	libc_enter(buf, len, NR_RECVFROM, false);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(libc_readv_entry, int fd, const struct user_iovec *iov)
+{
+	libc_enter_iov(iov, NR_READV, false);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(libc_recvmsg_entry, int fd, const struct user_msghdr_head *msg)
+{
+	libc_enter_msg(msg, NR_RECVMSG, false);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(go_net_write_entry)
+{
+	go_net_enter(ctx, true);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(go_net_read_entry)
+{
+	go_net_enter(ctx, false);
+	return 0;
+}
+
+SEC("uprobe") /* on every RET of both functions */
+int BPF_KPROBE(go_net_ret)
+{
+	go_net_return(ctx);
 	return 0;
 }
 

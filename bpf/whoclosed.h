@@ -92,6 +92,7 @@ enum wc_http_source {
 	WC_HTTP_SRC_SYSCALL = 1,  /* the syscall's user buffer, at the socket layer */
 	WC_HTTP_SRC_OPENSSL = 2,  /* SSL_read/SSL_write plaintext */
 	WC_HTTP_SRC_GO = 3,       /* Go crypto/tls or net plaintext */
+	WC_HTTP_SRC_LIBC = 4,     /* uprobes on libc read/write/send/recv... */
 };
 
 /* The HTTP/1.x heads seen on one socket: appended to its close_record in

@@ -42,11 +42,6 @@ std::unique_ptr<EventSink> make_sink(bool text, std::ostream& out) {
 }  // namespace
 
 int run_trace(const TraceOptions& opts) {
-    if (opts.http == HttpMode::Uprobe) {
-        std::cerr << "whoclosed: error: --http uprobe: uprobe capture (TLS, Go) is not available "
-                     "in this build yet; use --http auto or --http syscall\n";
-        return kExitUnsupported;
-    }
     std::ofstream file;
     if (opts.output) {
         file.open(*opts.output, std::ios::out | std::ios::trunc);
@@ -65,7 +60,11 @@ int run_trace(const TraceOptions& opts) {
     if (opts.http != HttpMode::Off && std::string(session->http_mode()) == "off")
         std::cerr << "whoclosed: note: HTTP capture needs the sock_send_length/sock_recv_length "
                      "tracepoints (Linux >= 6.3) and tp_btf; `http` stays null\n";
-    if (opts.http == HttpMode::Auto && !session->tracer().tls_note().empty())
+    if (opts.http == HttpMode::Uprobe && !session->tracer().libc_note().empty())
+        std::cerr << "whoclosed: note: libc plaintext not captured: " << session->tracer().libc_note()
+                  << '\n';
+    if (opts.http != HttpMode::Off && opts.http != HttpMode::Syscall &&
+        !session->tracer().tls_note().empty())
         std::cerr << "whoclosed: note: TLS plaintext not captured: "
                   << session->tracer().tls_note() << '\n';
     if (const GoProbes* go = session->tracer().go_probes(); go && !go->note().empty())

@@ -30,7 +30,8 @@ std::optional<TracerConfig> build_config(const TraceOptions& opts, int& exit_cod
     cfg.ring_bytes = 16u << 20;
     cfg.http_syscall = opts.http == HttpMode::Auto || opts.http == HttpMode::Syscall;
     cfg.capture_stacks = !opts.no_stacks;
-    cfg.http_tls = opts.http == HttpMode::Auto;
+    cfg.http_tls = opts.http == HttpMode::Auto || opts.http == HttpMode::Uprobe;
+    cfg.http_uprobe = opts.http == HttpMode::Uprobe;
     if (opts.cgroup) {
         std::string error;
         auto id = resolve_cgroup_id(*opts.cgroup, error);

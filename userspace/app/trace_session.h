@@ -25,8 +25,9 @@ public:
 
     AttachMode mode() const { return tracer_->mode(); }
     // What HTTP capture actually runs: "auto" (syscalls + OpenSSL uprobes),
-    // "syscall", or "off".
+    // "syscall", "uprobe" (libc, OpenSSL and Go uprobes), or "off".
     const char* http_mode() const {
+        if (tracer_->http_uprobe()) return "uprobe";
         if (!tracer_->http_syscall()) return "off";
         return tracer_->http_tls() ? "auto" : "syscall";
     }

@@ -12,6 +12,7 @@ const char* http_source_name(unsigned char source) {
     case WC_HTTP_SRC_SYSCALL: return "syscall";
     case WC_HTTP_SRC_OPENSSL: return "uprobe:openssl";
     case WC_HTTP_SRC_GO: return "uprobe:go";
+    case WC_HTTP_SRC_LIBC: return "uprobe:libc";
     default: return "";
     }
 }

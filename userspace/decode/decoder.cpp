@@ -57,7 +57,7 @@ std::optional<http_record> decode_http_part(const void* data, size_t size, std::
                 sizeof http);
     if (http.req_len > WC_HTTP_HEAD || http.resp_len > WC_HTTP_HEAD)
         return reject_http(error, "HTTP head length over " + std::to_string(WC_HTTP_HEAD));
-    if (http.source > WC_HTTP_SRC_GO)
+    if (http.source > WC_HTTP_SRC_LIBC)
         return reject_http(error, "unknown HTTP source " + std::to_string(http.source));
     if (error) error->clear();
     return http;

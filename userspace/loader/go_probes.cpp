@@ -80,6 +80,18 @@ std::optional<uint64_t> probe_function(const ElfFile& f, const GoSymbols& go, co
     return offset;
 }
 
+// The probes of one Write/Read pair, or nullopt if either is missing.
+std::optional<GoPairOffsets> probe_pair(const ElfFile& f, const GoSymbols& go, const char* write,
+                                        const char* read, std::string* why) {
+    GoPairOffsets out;
+    const auto w = probe_function(f, go, write, out.rets, why);
+    const auto r = probe_function(f, go, read, out.rets, why);
+    if (!w || !r) return std::nullopt;
+    out.write_entry = *w;
+    out.read_entry = *r;
+    return out;
+}
+
 std::optional<FileId> file_id(const std::string& path) {
     struct stat st {};
     if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
@@ -88,7 +100,7 @@ std::optional<FileId> file_id(const std::string& path) {
 
 }  // namespace
 
-std::optional<GoTlsOffsets> find_go_tls_offsets(const std::string& path, std::string* why) {
+std::optional<GoOffsets> find_go_offsets(const std::string& path, bool plaintext, std::string* why) {
     std::string ignored;
     if (!why) why = &ignored;
     const auto file = ElfFile::open(path, why);
@@ -104,22 +116,23 @@ std::optional<GoTlsOffsets> find_go_tls_offsets(const std::string& path, std::st
         *why = path + ": Go before 1.18 (stack-based calling convention) is not supported";
         return std::nullopt;
     }
-    GoTlsOffsets out;
-    const auto write = probe_function(*file, *go, "crypto/tls.(*Conn).Write", out.rets, why);
-    const auto read = probe_function(*file, *go, "crypto/tls.(*Conn).Read", out.rets, why);
-    if (!write || !read) return std::nullopt;  // no TLS in this program
-    out.write_entry = *write;
-    out.read_entry = *read;
+    GoOffsets out;
+    out.tls = probe_pair(*file, *go, "crypto/tls.(*Conn).Write", "crypto/tls.(*Conn).Read", why);
+    if (plaintext) out.net = probe_pair(*file, *go, "net.(*conn).Write", "net.(*conn).Read", why);
+    if (!out.tls && !out.net) return std::nullopt;  // no TLS (nor sockets) in this program
     return out;
 }
 
-void enable_go_tls_programs(struct whoclosed_bpf* s, bool watch_execs) {
+void enable_go_programs(struct whoclosed_bpf* s, bool plaintext, bool watch_execs) {
     for (bpf_program* p : {s->progs.go_tls_write_entry, s->progs.go_tls_read_entry, s->progs.go_tls_ret})
         bpf_program__set_autoload(p, true);
+    for (bpf_program* p : {s->progs.go_net_write_entry, s->progs.go_net_read_entry, s->progs.go_net_ret})
+        bpf_program__set_autoload(p, plaintext);
     bpf_program__set_autoload(s->progs.go_exec, watch_execs);
 }
 
-GoProbes::GoProbes(struct whoclosed_bpf* skel, uint32_t only_pid) : skel_(skel), only_pid_(only_pid) {}
+GoProbes::GoProbes(struct whoclosed_bpf* skel, uint32_t only_pid, bool plaintext)
+    : skel_(skel), only_pid_(only_pid), plaintext_(plaintext) {}
 
 GoProbes::~GoProbes() {
     for (bpf_link* l : links_) bpf_link__destroy(l);
@@ -152,7 +165,7 @@ void GoProbes::inspect(uint32_t pid) {
     if (!id || seen_.get(*id) || attached_.count(*id)) return;
     seen_.put(*id, true);
     std::string why;
-    const auto offsets = find_go_tls_offsets(exe, &why);
+    const auto offsets = find_go_offsets(exe, plaintext_, &why);
     if (!offsets) {
         if (why.find("not supported") != std::string::npos) note_ = why;
         return;
@@ -164,10 +177,18 @@ void GoProbes::inspect(uint32_t pid) {
     if (attach(exe, *offsets)) attached_.insert(*id);
 }
 
-bool GoProbes::attach(const std::string& path, const GoTlsOffsets& o) {
-    std::vector<std::pair<bpf_program*, uint64_t>> probes = {
-        {skel_->progs.go_tls_write_entry, o.write_entry}, {skel_->progs.go_tls_read_entry, o.read_entry}};
-    for (uint64_t ret : o.rets) probes.emplace_back(skel_->progs.go_tls_ret, ret);
+bool GoProbes::attach(const std::string& path, const GoOffsets& o) {
+    std::vector<std::pair<bpf_program*, uint64_t>> probes;
+    auto add = [&](const std::optional<GoPairOffsets>& pair, bpf_program* write, bpf_program* read,
+                   bpf_program* ret) {
+        if (!pair) return;
+        probes.emplace_back(write, pair->write_entry);
+        probes.emplace_back(read, pair->read_entry);
+        for (uint64_t r : pair->rets) probes.emplace_back(ret, r);
+    };
+    auto& p = skel_->progs;
+    add(o.tls, p.go_tls_write_entry, p.go_tls_read_entry, p.go_tls_ret);
+    add(o.net, p.go_net_write_entry, p.go_net_read_entry, p.go_net_ret);
     std::vector<bpf_link*> links;
     for (const auto& [prog, offset] : probes) {
         bpf_link* link = bpf_program__attach_uprobe(prog, false, -1, path.c_str(), offset);

@@ -1,5 +1,6 @@
 // Uprobes on the crypto/tls of Go executables (TLS plaintext, see
-// bpf/go_tls.bpf.h). Go links statically, so each executable file gets its
+// bpf/go_tls.bpf.h) and, with --http uprobe, on their net.(*conn) reads and
+// writes (plaintext, bpf/go_net.bpf.h). Go links statically, so each executable file gets its
 // own probes: the files of processes running when tracing starts, then the
 // file of every process exec'd later (the kernel's "execs" ring). Each file
 // is inspected once, by (dev, inode), so the probes cover every process
@@ -20,25 +21,33 @@ struct bpf_link;
 
 namespace whoclosed {
 
-// File offsets of the probes in one Go executable.
-struct GoTlsOffsets {
-    uint64_t write_entry = 0;    // crypto/tls.(*Conn).Write
-    uint64_t read_entry = 0;     // crypto/tls.(*Conn).Read
+// File offsets of the probes on one Write/Read pair of a Go executable.
+struct GoPairOffsets {
+    uint64_t write_entry = 0;
+    uint64_t read_entry = 0;
     std::vector<uint64_t> rets;  // every RET instruction of both
 };
 
-// Where the probes go in `path`; nullopt (with `why`) for files that are not
-// Go executables of a supported version or that do not link crypto/tls.
-std::optional<GoTlsOffsets> find_go_tls_offsets(const std::string& path, std::string* why);
+struct GoOffsets {
+    std::optional<GoPairOffsets> tls;  // crypto/tls.(*Conn).Write/Read
+    std::optional<GoPairOffsets> net;  // net.(*conn).Write/Read (asked for only)
+};
 
-// Marks the Go TLS programs for loading; `watch_execs` adds the exec hook
-// (a tp_btf program: only where the tp_btf mode loads).
-void enable_go_tls_programs(struct whoclosed_bpf* skel, bool watch_execs);
+// Where the probes go in `path` (the net pair only with `plaintext`);
+// nullopt (with `why`) for files that are not Go executables of a supported
+// version or that link none of the functions.
+std::optional<GoOffsets> find_go_offsets(const std::string& path, bool plaintext, std::string* why);
+
+// Marks the Go programs for loading (the net ones with `plaintext`);
+// `watch_execs` adds the exec hook (a tp_btf program: only where the tp_btf
+// mode loads).
+void enable_go_programs(struct whoclosed_bpf* skel, bool plaintext, bool watch_execs);
 
 class GoProbes {
 public:
-    // `only_pid` (non-zero) limits the probes to that process's executable.
-    GoProbes(struct whoclosed_bpf* skel, uint32_t only_pid);
+    // `only_pid` (non-zero) limits the probes to that process's executable;
+    // `plaintext` adds the net.(*conn) probes.
+    GoProbes(struct whoclosed_bpf* skel, uint32_t only_pid, bool plaintext);
     ~GoProbes();
     GoProbes(const GoProbes&) = delete;
     GoProbes& operator=(const GoProbes&) = delete;
@@ -55,10 +64,11 @@ public:
     const std::string& note() const { return note_; }
 
 private:
-    bool attach(const std::string& path, const GoTlsOffsets& offsets);
+    bool attach(const std::string& path, const GoOffsets& offsets);
 
     struct whoclosed_bpf* skel_;
     uint32_t only_pid_;
+    bool plaintext_;
     LruCache<FileId, bool, FileIdHash> seen_{65536};  // files inspected, Go or not
     std::unordered_set<FileId, FileIdHash> attached_;
     std::vector<bpf_link*> links_;

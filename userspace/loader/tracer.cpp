@@ -157,7 +157,16 @@ struct whoclosed_bpf* try_mode(const TracerConfig& cfg, AttachMode m, std::strin
                                s->progs.ssl_read_return})
             bpf_program__set_autoload(p, true);
     }
-    if (cfg.http_tls) enable_go_tls_programs(s, m == AttachMode::TpBtf);
+    // libc plaintext, like OpenSSL's, is tied to the socket by those hooks.
+    if (cfg.http_uprobe && s->rodata->io_hooks && !find_libc().empty()) {
+        s->rodata->libc_probes = true;
+        for (bpf_program* p : {s->progs.libc_write_entry, s->progs.libc_send_entry,
+                               s->progs.libc_writev_entry, s->progs.libc_sendmsg_entry,
+                               s->progs.libc_read_entry, s->progs.libc_recv_entry,
+                               s->progs.libc_readv_entry, s->progs.libc_recvmsg_entry})
+            bpf_program__set_autoload(p, true);
+    }
+    if (cfg.http_tls) enable_go_programs(s, cfg.http_uprobe, m == AttachMode::TpBtf);
 
     code = whoclosed_bpf__load(s);
     if (code) {
@@ -203,6 +212,7 @@ std::unique_ptr<Tracer> Tracer::open(const TracerConfig& cfg, std::vector<ModeAt
             auto t = std::unique_ptr<Tracer>(new Tracer(s, m));
             t->critical_fds_ = std::move(critical_fds);
             t->attach_tls(cfg);
+            t->attach_libc(cfg);
             t->ring_ = ring_buffer__new(bpf_map__fd(s->maps.events), &Tracer::on_ring_record,
                                         t.get(), nullptr);
             if (!t->ring_) {
@@ -238,11 +248,24 @@ void Tracer::attach_tls(const TracerConfig& cfg) {
     }
 }
 
+void Tracer::attach_libc(const TracerConfig& cfg) {
+    if (!cfg.http_uprobe) return;
+    if (!skel_->rodata->libc_probes) {
+        libc_note_ = skel_->rodata->io_hooks ? "no libc.so.6 found"
+                                             : "needs the socket I/O tracepoints (tp_btf mode)";
+        return;
+    }
+    if (!attach_libc_probes(skel_, find_libc(), libc_links_, libc_note_)) {
+        for (bpf_link* l : libc_links_) bpf_link__destroy(l);
+        libc_links_.clear();
+    }
+}
+
 // Go links statically: probes go on each Go executable, those running now
 // and those exec'd later (watched first, so none slips in between).
 void Tracer::attach_go(const TracerConfig& cfg) {
     if (!cfg.http_tls) return;
-    go_probes_ = std::make_unique<GoProbes>(skel_, cfg.filter_pid);
+    go_probes_ = std::make_unique<GoProbes>(skel_, cfg.filter_pid, cfg.http_uprobe);
     if (bpf_program__autoload(skel_->progs.go_exec)) {
         skel_->links.go_exec = bpf_program__attach(skel_->progs.go_exec);
         if (skel_->links.go_exec)
@@ -256,6 +279,7 @@ Tracer::~Tracer() {
     if (ring_) ring_buffer__free(ring_);
     go_probes_.reset();  // its links go before the programs
     for (bpf_link* l : ssl_links_) bpf_link__destroy(l);
+    for (bpf_link* l : libc_links_) bpf_link__destroy(l);
     whoclosed_bpf__destroy(skel_);
 }
 

@@ -34,6 +34,7 @@ struct TracerConfig {
     bool http_syscall = false;  // read HTTP heads from the buffers of socket syscalls
     bool capture_stacks = true; // closer's kernel and user stacks (--no-stacks clears it)
     bool http_tls = false;      // TLS plaintext through OpenSSL uprobes
+    bool http_uprobe = false;   // plaintext through libc and Go net uprobes (--http uprobe)
     uint32_t max_sockets = 65536;
     uint32_t ring_bytes = 8u << 20;
     // Tries only this mode (tests of the fallbacks; env WHOCLOSED_ATTACH_MODE).
@@ -83,6 +84,9 @@ public:
     // Whether OpenSSL uprobes are attached (TLS plaintext); why not, if not.
     bool http_tls() const { return !ssl_links_.empty(); }
     const std::string& tls_note() const { return tls_note_; }
+    // Whether libc uprobes are attached (plaintext, --http uprobe); why not, if not.
+    bool http_uprobe() const { return !libc_links_.empty(); }
+    const std::string& libc_note() const { return libc_note_; }
     // Go crypto/tls probes (with http_tls), or nullptr.
     const GoProbes* go_probes() const { return go_probes_.get(); }
 
@@ -106,6 +110,7 @@ private:
     static int on_ring_record(void* ctx, void* data, size_t size);
     void attach_tls(const TracerConfig& cfg);
     void attach_go(const TracerConfig& cfg);
+    void attach_libc(const TracerConfig& cfg);
 
     struct whoclosed_bpf* skel_;
     struct ring_buffer* ring_ = nullptr;
@@ -113,6 +118,8 @@ private:
     std::vector<int> critical_fds_;  // programs whose skipped runs lose events
     std::vector<bpf_link*> ssl_links_;
     std::string tls_note_;
+    std::vector<bpf_link*> libc_links_;
+    std::string libc_note_;
     std::unique_ptr<GoProbes> go_probes_;
     const RecordFn* current_fn_ = nullptr;
     int current_count_ = 0;

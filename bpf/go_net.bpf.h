@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Plaintext HTTP of Go programs (--http uprobe): uprobes on the entry and on
+ * every RET of net.(*conn).Read and net.(*conn).Write, the methods every
+ * *net.TCPConn read and write goes through (Go >= 1.17 register ABI, amd64).
+ * Calls are matched by goroutine as for crypto/tls (see go_tls.bpf.h), in a
+ * map of their own: a TLS Write calls the net Write on the same goroutine,
+ * and one pending call must not overwrite the other. The ciphertext such a
+ * nested call moves never looks like HTTP, so it is dropped by
+ * http_capture's first look.
+ *
+ * Go 1.19 layouts, checked against its source: net.conn is {fd *netFD};
+ * netFD starts with poll.FD, whose Sysfd follows the 16-byte fdMutex. */
+#ifndef WHOCLOSED_GO_NET_BPF_H
+#define WHOCLOSED_GO_NET_BPF_H
+
+#include "go_tls.bpf.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH); /* a goroutine that dies mid-call leaves its entry */
+	__uint(max_entries, 16384);
+	__type(key, struct go_call_key);
+	__type(value, struct go_call);
+} go_net_calls SEC(".maps");
+
+/* The socket key of a *net.conn, or 0. */
+static __always_inline __u64 go_net_socket(__u64 conn)
+{
+	__u64 netfd = 0;
+	__s64 sysfd = -1;
+	struct sock *sk;
+
+	if (!conn || bpf_probe_read_user(&netfd, sizeof(netfd), (void *)conn) || !netfd)
+		return 0;
+	if (bpf_probe_read_user(&sysfd, sizeof(sysfd), (void *)(netfd + GO_POLL_FD_SYSFD)))
+		return 0;
+	sk = fd_socket(sysfd);
+	return sk ? sock_key(sk) : 0;
+}
+
+/* Entry of (*conn).Write or Read: receiver in RAX, b.ptr in RBX, b.len in RCX. */
+static __always_inline void go_net_enter(const struct pt_regs *regs, bool write)
+{
+	struct go_call_key k = go_call_key_of(regs);
+	struct go_call call = {.conn = regs->ax, .buf = regs->bx, .write = write};
+
+	if (regs->cx >= 8) /* shorter than any request or status line's start */
+		bpf_map_update_elem(&go_net_calls, &k, &call, BPF_ANY);
+}
+
+/* A RET of either function: n (bytes moved) in RAX. */
+static __always_inline void go_net_return(const struct pt_regs *regs)
+{
+	struct go_call_key k = go_call_key_of(regs);
+	struct go_call *call = bpf_map_lookup_elem(&go_net_calls, &k);
+	__s64 n = regs->ax;
+	__u64 key;
+
+	if (!call)
+		return;
+	if (n > 0) {
+		key = go_net_socket(call->conn);
+		if (key)
+			http_capture(key, (const void *)call->buf, n, call->write, WC_HTTP_SRC_GO);
+	}
+	bpf_map_delete_elem(&go_net_calls, &k);
+}
+
+#endif
