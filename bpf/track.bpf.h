@@ -73,9 +73,12 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/* Where a new record is built before insertion: one slot for process
+ * context and one for softirq, so a softirq that creates a record while a
+ * task is half-way through building another never overwrites it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, struct close_record);
 } scratch SEC(".maps");
@@ -119,31 +122,44 @@ static __always_inline bool in_task(void)
 }
 
 /* tp_btf programs skip a hit that arrives while the same program is already
- * running on this CPU (a softirq on top of a process-context hit, or a
- * preempted run). Each such hook therefore has a backup copy attached to the
- * same tracepoint: it does the work only while the primary is mid-run here. */
+ * running on this CPU: a softirq on top of a process-context hit, including
+ * in the instants before the program's first and after its last instruction.
+ * Each such hook therefore has WC_COPIES copies attached to the same
+ * tracepoint, and whichever copy runs first for a hit handles it: a per-CPU,
+ * per-level (task or softirq) note of the last hit handled tells the later
+ * copies that this one is done. What no copy saw is counted as lost. */
 enum wc_hook { WC_HOOK_STATE, WC_HOOK_DESTROY, WC_HOOK_RST_SENT, WC_HOOK_RST_RECV, WC_HOOK_MAX };
+#define WC_COPIES 3
+
+struct hit_id {
+	__u64 cookie;
+	__u64 what; /* the transition, or 0 */
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, WC_HOOK_MAX);
+	__uint(max_entries, WC_HOOK_MAX * 2);
 	__type(key, __u32);
-	__type(value, __u32);
-} primary_busy SEC(".maps");
+	__type(value, struct hit_id);
+} last_hit SEC(".maps");
 
-static __always_inline void set_busy(__u32 hook, __u32 on)
+static __always_inline bool in_task(void);
+
+/* True for the first copy that sees this hit; later copies get false. A hit
+ * is the socket's cookie and what happened to it: the same socket cannot
+ * have the same transition twice in a row at one level. */
+static __always_inline bool claim_hit(__u32 hook, __u64 cookie, __u64 what)
 {
-	__u32 *v = bpf_map_lookup_elem(&primary_busy, &hook);
+	__u32 slot = hook * 2 + (in_task() ? 0 : 1);
+	struct hit_id *h = bpf_map_lookup_elem(&last_hit, &slot);
 
-	if (v)
-		*v = on;
-}
-
-static __always_inline bool primary_is_busy(__u32 hook)
-{
-	__u32 *v = bpf_map_lookup_elem(&primary_busy, &hook);
-
-	return v && *v;
+	if (!h)
+		return true;
+	if (h->cookie == cookie && h->what == what)
+		return false;
+	h->cookie = cookie;
+	h->what = what;
+	return true;
 }
 
 static __always_inline __u64 read_cookie(const struct sock *sk)
@@ -345,8 +361,8 @@ static __always_inline void emit(__u64 key, const struct close_record *rec)
 static __always_inline struct close_record *new_record(const struct sock *sk, __u64 key,
 							int oldstate, int newstate)
 {
-	__u32 zero = 0;
-	struct close_record *rec = bpf_map_lookup_elem(&scratch, &zero);
+	__u32 slot = in_task() ? 0 : 1;
+	struct close_record *rec = bpf_map_lookup_elem(&scratch, &slot);
 	long err;
 
 	if (!rec)

@@ -18,32 +18,41 @@ static __always_inline void btf_state(void *ctx, const struct sock *sk, int olds
 		on_state(ctx, sk, bpf_get_socket_cookie((void *)sk), oldstate, newstate);
 }
 
-/* A primary program and its backup (see primary_busy in track.bpf.h). */
-#define WC_GUARDED(tp, hook, name, body, ...)					\
+/* One copy of a guarded hook (see claim_hit in track.bpf.h). */
+#define WC_COPY(tp, hook, copy, name, what, body, ...)				\
 	SEC("tp_btf/" #tp)							\
 	int BPF_PROG(name, __VA_ARGS__)						\
 	{									\
-		set_busy(hook, 1);						\
+		__u64 what_ = (what); /* first: it may generate the cookie */	\
+									\
+		if (!claim_hit(hook, sk ? read_cookie(sk) : 0, what_))		\
+			return 0;						\
 		body;								\
-		set_busy(hook, 0);						\
-		return 0;							\
-	}									\
-	SEC("tp_btf/" #tp)							\
-	int BPF_PROG(name##_backup, __VA_ARGS__)				\
-	{									\
-		if (primary_is_busy(hook)) {					\
-			body;							\
+		if (copy)							\
 			count(WC_CNT_COVERED);					\
-		}								\
 		return 0;							\
 	}
 
-WC_GUARDED(inet_sock_set_state, WC_HOOK_STATE, btf_set_state, btf_state(ctx, sk, oldstate, newstate),
+#define WC_GUARDED(tp, hook, name, what, body, ...)				\
+	WC_COPY(tp, hook, 0, name, what, body, __VA_ARGS__)			\
+	WC_COPY(tp, hook, 1, name##_backup, what, body, __VA_ARGS__)		\
+	WC_COPY(tp, hook, 2, name##_backup2, what, body, __VA_ARGS__)
+
+/* The state hook generates the cookie the others read: do it before claiming. */
+static __always_inline __u64 state_what(const struct sock *sk, int oldstate, int newstate)
+{
+	if (is_tcp_inet(sk))
+		bpf_get_socket_cookie((void *)sk);
+	return ((__u64)oldstate << 32) | (__u32)newstate;
+}
+
+WC_GUARDED(inet_sock_set_state, WC_HOOK_STATE, btf_set_state,
+	   state_what(sk, oldstate, newstate), btf_state(ctx, sk, oldstate, newstate),
 	   const struct sock *sk, int oldstate, int newstate)
-WC_GUARDED(tcp_destroy_sock, WC_HOOK_DESTROY, btf_destroy, on_destroy(sk), struct sock *sk)
-WC_GUARDED(tcp_send_reset, WC_HOOK_RST_SENT, btf_send_reset, on_reset(ctx, sk, true),
+WC_GUARDED(tcp_destroy_sock, WC_HOOK_DESTROY, btf_destroy, 0, on_destroy(sk), struct sock *sk)
+WC_GUARDED(tcp_send_reset, WC_HOOK_RST_SENT, btf_send_reset, 1, on_reset(ctx, sk, true),
 	   const struct sock *sk)
-WC_GUARDED(tcp_receive_reset, WC_HOOK_RST_RECV, btf_receive_reset, on_reset(ctx, sk, false),
+WC_GUARDED(tcp_receive_reset, WC_HOOK_RST_RECV, btf_receive_reset, 2, on_reset(ctx, sk, false),
 	   struct sock *sk)
 
 SEC("tp_btf/sk_data_ready")

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -88,6 +89,18 @@ int run_trace(const TraceOptions& opts) {
         return kExitFailure;
     }
     std::cerr << "whoclosed: " << s.events << " events, " << s.lost << " lost";
+    if (s.lost) {
+        DropCounters d = session->tracer().counters();
+        std::cerr << " (ring buffer full " << d.ring_full << ", socket table full " << d.map_full
+                  << ", hook runs the kernel skipped " << d.recursion_lost << ", undecodable "
+                  << session->decode_errors() << ")";
+    }
+    if (std::getenv("WHOCLOSED_DEBUG")) {
+        DropCounters d = session->tracer().counters();
+        std::cerr << " [kernel: emitted " << d.emitted << ", filtered " << d.filtered
+                  << ", forced wake-ups " << d.wakeups << ", covered " << d.covered
+                  << ", skipped:" << session->tracer().recursion_report() << "]";
+    }
     if (uint64_t stacks = session->tracer().counters().stacks_lost)
         std::cerr << ", " << stacks << " closing stacks not stored (their frames are empty)";
     std::cerr << '\n';

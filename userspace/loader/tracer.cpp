@@ -52,9 +52,12 @@ std::vector<ProgSpec> programs_for(struct whoclosed_bpf* s, AttachMode m) {
     switch (m) {
     case AttachMode::TpBtf:
         out = {{p.btf_set_state, nullptr, true},   {p.btf_set_state_backup},
-               {p.btf_destroy, nullptr, true},     {p.btf_destroy_backup},
+               {p.btf_set_state_backup2},
+               {p.btf_destroy, nullptr, true},     {p.btf_destroy_backup}, {p.btf_destroy_backup2},
                {p.btf_send_reset, nullptr, true},  {p.btf_send_reset_backup},
+               {p.btf_send_reset_backup2},
                {p.btf_receive_reset, nullptr, true}, {p.btf_receive_reset_backup},
+               {p.btf_receive_reset_backup2},
                {p.btf_softirq_entry},              {p.btf_softirq_exit},
                {p.btf_retransmit, "tcp_retransmit_skb"},
                {p.btf_send_length, "sock_send_length"}, {p.btf_recv_length, "sock_recv_length"},
@@ -325,8 +328,8 @@ DropCounters Tracer::counters() const {
         uint32_t len = sizeof(info);
         if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) misses += info.recursion_misses;
     }
-    uint64_t covered = sum(WC_CNT_COVERED);
-    c.recursion_lost = misses > covered ? misses - covered : 0;
+    c.covered = sum(WC_CNT_COVERED);
+    c.recursion_lost = misses > c.covered ? misses - c.covered : 0;
     return c;
 }
 
@@ -343,6 +346,21 @@ std::vector<uint64_t> read_stack(const bpf_map* map, int id) {
 }
 
 }  // namespace
+
+std::string Tracer::recursion_report() const {
+    std::string out;
+    bpf_program* prog;
+    bpf_object__for_each_program(prog, skel_->obj) {
+        int fd = bpf_program__fd(prog);
+        if (fd < 0) continue;
+        bpf_prog_info info{};
+        uint32_t len = sizeof(info);
+        if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.recursion_misses)
+            out += std::string(" ") + bpf_program__name(prog) + "=" +
+                   std::to_string(info.recursion_misses);
+    }
+    return out;
+}
 
 std::vector<uint64_t> Tracer::kernel_stack(int id) const { return read_stack(skel_->maps.kstacks, id); }
 

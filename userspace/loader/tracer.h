@@ -53,6 +53,7 @@ struct DropCounters {
     uint64_t wakeups = 0;
     uint64_t filtered = 0;
     uint64_t stacks_lost = 0;  // closing stacks the stack maps could not store
+    uint64_t covered = 0;      // skipped hook runs a backup copy handled
     // Hook runs the kernel skipped (recursion guard) that no backup covered:
     // a state change or close that was never seen.
     uint64_t recursion_lost = 0;
@@ -95,6 +96,8 @@ public:
     int poll(int timeout_ms, const RecordFn& fn);
 
     DropCounters counters() const;
+    // " prog=N ..." for every program the kernel skipped N times (debugging).
+    std::string recursion_report() const;
 
     // Frames of a stack id from a close_record, innermost first; empty if gone.
     std::vector<uint64_t> kernel_stack(int id) const;
