@@ -100,11 +100,16 @@ Fd listen_tcp(const std::string& addr, int port) {
     return fd;
 }
 
-Fd connect_tcp(const std::string& addr, int port) {
+Fd connect_tcp(const std::string& addr, int port, const std::string& from, int from_port) {
     sockaddr_storage ss;
     socklen_t len = make_addr(addr, port, ss);
     Fd fd(socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!fd) fail("socket");
+    if (!from.empty()) {
+        sockaddr_storage local;
+        socklen_t local_len = make_addr(from, from_port, local);
+        if (bind(fd.get(), reinterpret_cast<sockaddr*>(&local), local_len) != 0) fail("bind " + from);
+    }
     if (connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) fail("connect " + addr);
     return fd;
 }

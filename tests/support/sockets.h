@@ -38,7 +38,9 @@ struct SockAddr {
 
 // addr decides the family: it contains ':' for IPv6.
 Fd listen_tcp(const std::string& addr, int port);
-Fd connect_tcp(const std::string& addr, int port);
+// `from`, if given, is the local address (and `from_port` the port, 0 for
+// any) to bind before connecting.
+Fd connect_tcp(const std::string& addr, int port, const std::string& from = "", int from_port = 0);
 Fd accept_tcp(int listen_fd);
 SockAddr local_of(int fd);
 SockAddr peer_of(int fd);
