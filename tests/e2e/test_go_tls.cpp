@@ -76,9 +76,12 @@ void run_case(const GoBinaries& bins, int port, bool server_first) {
         server.emplace(server_argv(bins, dir, port));
         ASSERT_TRUE(server->wait_for_stderr("listening on", 10s)) << server->stderr_text();
     }
+    // Attaching takes a while on a busy machine: start talking only once the
+    // tracer says the server's executable is covered (by its scan or exec).
+    ASSERT_TRUE(trace.wait_for_stderr("Go probes attached to", 20s)) << trace.stderr_text();
 
     const std::string url = "https://127.0.0.1:" + std::to_string(port) + kPath + kQuery;
-    ChildProcess client({bins.client, "-url", url, "-n", std::to_string(kRequests), "-delay", "1s"});
+    ChildProcess client({bins.client, "-url", url, "-n", std::to_string(kRequests), "-delay", "2s"});
     EXPECT_EQ(client.wait(30s), 0) << client.stderr_text();
     usleep(500 * 1000);  // the last close, then its final ACK
 

@@ -7,7 +7,9 @@
 
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "support/child_process.h"
@@ -48,6 +50,10 @@ public:
     TraceRunner& operator=(const TraceRunner&) = delete;
 
     bool started() const { return started_; }
+    // Waits until the tracer's stderr contains `needle` (e.g. a probe it reports).
+    bool wait_for_stderr(std::string_view needle, std::chrono::milliseconds timeout) {
+        return tracer_->wait_for_stderr(needle, timeout);
+    }
     // SIGINT, wait for exit, parse the output. Returns the exit status.
     int stop();
     const std::vector<nlohmann::json>& events() const { return events_; }  // type "close"

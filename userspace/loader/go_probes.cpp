@@ -1,5 +1,7 @@
 #include "loader/go_probes.h"
 
+#include <unistd.h>
+
 #include <bpf/libbpf.h>
 #include <capstone/capstone.h>
 #include <dirent.h>
@@ -8,6 +10,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <iostream>
 #include <span>
 
 #include "symbolize/elf_file.h"
@@ -200,6 +203,11 @@ bool GoProbes::attach(const std::string& path, const GoOffsets& o) {
         links.push_back(link);
     }
     links_.insert(links_.end(), links.begin(), links.end());
+    // Progress on stderr, like every log: which executables are covered.
+    char target[4096];
+    ssize_t n = readlink(path.c_str(), target, sizeof(target) - 1);
+    std::cerr << "whoclosed: Go probes attached to "
+              << (n > 0 ? std::string(target, static_cast<size_t>(n)) : path) << std::endl;
     return true;
 }
 
