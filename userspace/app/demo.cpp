@@ -1,5 +1,6 @@
 // `whoclosed demo`: the classic case on loopback, traced, with a verdict.
 #include <chrono>
+#include <csignal>
 #include <iostream>
 #include <thread>
 
@@ -37,6 +38,7 @@ private:
 }  // namespace
 
 int run_demo(const DemoOptions& opts) {
+    signal(SIGPIPE, SIG_IGN);  // `demo | head` must not kill us before we stop the peers
     DemoPeers peers;
     if (!start_demo_peers(kDemoRequests, peers)) {
         std::cerr << "whoclosed: error: cannot start the demo server on 127.0.0.1\n";

@@ -52,6 +52,7 @@ void serve_connection(int fd) {
 
 [[noreturn]] void server_main(int listen_fd) {
     prctl(PR_SET_NAME, "demo-server");
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the demo (killed, or its pipe closed)
     for (;;) {
         int fd = accept(listen_fd, nullptr, nullptr);
         if (fd < 0) continue;
@@ -80,6 +81,7 @@ void one_request(uint16_t port) {
 
 [[noreturn]] void client_main(int go_fd, uint16_t port, int requests) {
     prctl(PR_SET_NAME, "demo-client");
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     char go;
     if (read(go_fd, &go, 1) != 1) _exit(1);
     for (int i = 0; i < requests; i++) {
