@@ -88,21 +88,18 @@ int run_trace(const TraceOptions& opts) {
                   << '\n';
         return kExitFailure;
     }
+    const DropCounters d = session->tracer().counters();  // one read of the kernel's counters
     std::cerr << "whoclosed: " << s.events << " events, " << s.lost << " lost";
-    if (s.lost) {
-        DropCounters d = session->tracer().counters();
+    if (s.lost)
         std::cerr << " (ring buffer full " << d.ring_full << ", socket table full " << d.map_full
                   << ", hook runs the kernel skipped " << d.recursion_lost << ", undecodable "
                   << session->decode_errors() << ")";
-    }
-    if (std::getenv("WHOCLOSED_DEBUG")) {
-        DropCounters d = session->tracer().counters();
+    if (std::getenv("WHOCLOSED_DEBUG"))
         std::cerr << " [kernel: emitted " << d.emitted << ", filtered " << d.filtered
                   << ", forced wake-ups " << d.wakeups << ", covered " << d.covered
                   << ", skipped:" << session->tracer().recursion_report() << "]";
-    }
-    if (uint64_t stacks = session->tracer().counters().stacks_lost)
-        std::cerr << ", " << stacks << " closing stacks not stored (their frames are empty)";
+    if (d.stacks_lost)
+        std::cerr << ", " << d.stacks_lost << " closing stacks not stored (their frames are empty)";
     std::cerr << '\n';
     return kExitOk;
 }
