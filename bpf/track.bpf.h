@@ -377,10 +377,12 @@ static __always_inline struct close_record *new_record(const struct sock *sk, __
 	rec->ts_open_ns = bpf_ktime_get_boot_ns();
 	rec->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	if ((oldstate == WC_TCP_CLOSE && newstate == WC_TCP_SYN_SENT) ||
-	    (oldstate == WC_TCP_LISTEN && newstate == WC_TCP_SYN_RECV))
+	    (oldstate == WC_TCP_LISTEN && newstate == WC_TCP_SYN_RECV)) {
 		rec->flags |= WC_F_SEEN_OPEN;
-	else
+	} else {
 		push_state(rec, oldstate); /* opened before tracing: say where we found it */
+		count(WC_CNT_LATE_RECORD);
+	}
 	err = bpf_map_update_elem(&socks, &key, rec, BPF_NOEXIST);
 	if (err && err != -17 /* EEXIST */) {
 		count(WC_CNT_MAP_FULL);
@@ -469,8 +471,10 @@ static __always_inline void on_destroy(const struct sock *sk)
 	__u64 key;
 	struct close_record *rec = tracked(sk, &key);
 
-	if (!rec)
+	if (!rec) {
+		count(WC_CNT_UNTRACKED_DESTROY); /* listeners, and sockets older than the trace */
 		return;
+	}
 	if (!rec->ts_close_ns) /* its CLOSE transition was never seen */
 		rec->ts_close_ns = bpf_ktime_get_boot_ns();
 	emit(key, rec);

@@ -50,8 +50,10 @@ WC_GUARDED(inet_sock_set_state, WC_HOOK_STATE, btf_set_state,
 	   state_what(sk, oldstate, newstate), btf_state(ctx, sk, oldstate, newstate),
 	   const struct sock *sk, int oldstate, int newstate)
 WC_GUARDED(tcp_destroy_sock, WC_HOOK_DESTROY, btf_destroy, 0, on_destroy(sk), struct sock *sk)
-WC_GUARDED(tcp_send_reset, WC_HOOK_RST_SENT, btf_send_reset, 1, on_reset(ctx, sk, true),
-	   const struct sock *sk)
+/* A reset answering a packet no socket wanted has no sk: its skb tells such
+ * hits apart, so a backup copy still recognizes one the first copy missed. */
+WC_GUARDED(tcp_send_reset, WC_HOOK_RST_SENT, btf_send_reset, sk ? 1 : (__u64)skb,
+	   on_reset(ctx, sk, true), const struct sock *sk, const struct sk_buff *skb)
 WC_GUARDED(tcp_receive_reset, WC_HOOK_RST_RECV, btf_receive_reset, 2, on_reset(ctx, sk, false),
 	   struct sock *sk)
 

@@ -53,7 +53,9 @@ enum wc_counter {
 	WC_CNT_COVERED = 5,     /* hook runs the recursion guard skipped but a backup handled */
 	WC_CNT_HTTP_MAP_FULL = 6, /* an HTTP socket could not be tracked: its http is null */
 	WC_CNT_STACK_LOST = 7,  /* a closing stack could not be stored: its frames are empty */
-	WC_CNT_MAX = 8,
+	WC_CNT_UNTRACKED_DESTROY = 8, /* diagnostics: a TCP socket destroyed without a record */
+	WC_CNT_LATE_RECORD = 9,  /* diagnostics: a record begun after the socket opened */
+	WC_CNT_MAX = 10,
 };
 
 /* One record per closed socket, submitted once to the ring buffer. */

@@ -22,6 +22,9 @@ usage: scripts/bench.sh [--rounds N] [--seconds S] [--configs LIST]
   --configs LIST        comma-separated: none,whoclosed,tcpstates (default all)
   --whoclosed-args ARGS extra arguments for `whoclosed trace`, e.g. "--http auto"
   --connections C       wrk connections (default 32)
+  --bpf-stats           also print, per whoclosed run, each BPF program's
+                        hits and run time per connection (turns on
+                        kernel.bpf_stats_enabled for the run; adds a little cost)
 USAGE
 }
 
@@ -30,6 +33,7 @@ SECONDS_PER_RUN=${SECS:-10}
 CONFIGS="none,whoclosed,tcpstates"
 WHOCLOSED_ARGS=""
 CONNECTIONS=32
+BPF_STATS=0
 PORT=18080
 WHOCLOSED=${WHOCLOSED:-build/whoclosed} # override to bench another binary
 
@@ -40,6 +44,7 @@ while (($# > 0)); do
     --configs) CONFIGS=$2; shift 2 ;;
     --whoclosed-args) WHOCLOSED_ARGS=$2; shift 2 ;;
     --connections) CONNECTIONS=$2; shift 2 ;;
+    --bpf-stats) BPF_STATS=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) printf 'bench: unknown argument %s\n' "$1" >&2; usage >&2; exit 2 ;;
   esac
@@ -95,6 +100,7 @@ stop_pid() {
 }
 
 cleanup() {
+  if [[ -n ${STATS_WAS:-} ]]; then sysctl -qw kernel.bpf_stats_enabled="${STATS_WAS}" || true; fi
   if [[ -n ${TRACER_PID} ]]; then stop_pid "${TRACER_PID}" INT; fi
   if [[ -n ${NGINX_PID} ]]; then stop_pid "${NGINX_PID}" QUIT; fi
   rm -rf "${WORK}"
@@ -233,7 +239,7 @@ run_one() { # run_one ROUND CONFIG
   local round=$1 config=$2 dir=${WORK}/r$1-$2 before after line events=- lost=- cpu=-
   mkdir -p "${dir}"
   case ${config} in
-    whoclosed) start_whoclosed "${dir}/trace.ndjson" "${dir}/tracer.err" ;;
+    whoclosed) start_whoclosed "${dir}/trace.ndjson" "${dir}/tracer.err"; TRACER_STATS_PID=${TRACER_PID} ;;
     tcpstates) start_tcpstates "${dir}/tracer.err" ;;
   esac
   if [[ -n ${TRACER_PID} ]]; then before=$(tracer_cpu_ticks "${TRACER_PID}"); fi
@@ -244,6 +250,9 @@ run_one() { # run_one ROUND CONFIG
     sleep 0.5
     after=$(tracer_cpu_ticks "${TRACER_PID}")
     cpu=$((after - before))
+    if [[ ${config} == whoclosed && ${BPF_STATS} == 1 ]]; then
+      bpftool -j prog show >"${dir}/progs.json" 2>/dev/null || true
+    fi
     stop_pid "${TRACER_PID}" INT
     TRACER_PID=""
   fi
@@ -255,6 +264,27 @@ run_one() { # run_one ROUND CONFIG
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${round}" "${config}" \
     "${requests}" "${rps}" "${errors}" "${events}" "${lost}" "${cpu}" >>"${RESULTS}"
   log "round ${round} ${config}: ${rps} req/s"
+  if [[ -s ${dir}/progs.json ]]; then prog_stats "${dir}/progs.json" "${requests}"; fi
+}
+
+# prog_stats PROGS_JSON CONNECTIONS: the tracer's programs with the hits and
+# BPF run time they cost per connection (counters start at load, so the
+# second or two before wrk starts is included: idle, it adds next to nothing).
+prog_stats() {
+  python3 - "$1" "$2" "${TRACER_STATS_PID}" <<'PY' >&2
+import json, sys
+progs, conns, pid = json.load(open(sys.argv[1])), int(sys.argv[2]), int(sys.argv[3])
+rows = []
+for p in progs:
+    if not any(h.get("pid") == pid for h in p.get("pids", [])) or not p.get("run_cnt"):
+        continue
+    rows.append((p["run_time_ns"] / conns, p["run_cnt"] / conns, p["run_time_ns"] / p["run_cnt"], p.get("name", "?")))
+rows.sort(reverse=True)
+print(f"bench:   {'program':<16} {'hits/conn':>9} {'ns/hit':>7} {'ns/conn':>8}")
+for per_conn, hits, per_hit, name in rows:
+    print(f"bench:   {name:<16} {hits:>9.2f} {per_hit:>7.0f} {per_conn:>8.0f}")
+print(f"bench:   {'total':<16} {'':>9} {'':>7} {sum(r[0] for r in rows):>8.0f}")
+PY
 }
 
 report() {
@@ -307,6 +337,10 @@ print("cpu: tracer utime+stime; BPF program time is charged to nginx/wrk and sho
 PY
 }
 
+if [[ ${BPF_STATS} == 1 ]]; then
+  STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
+  sysctl -qw kernel.bpf_stats_enabled=1
+fi
 log "nginx on 127.0.0.1:${PORT}; ${ROUNDS} round(s) x ${CONFIGS}; ${SECONDS_PER_RUN}s each"
 start_nginx
 for ((round = 1; round <= ROUNDS; round++)); do

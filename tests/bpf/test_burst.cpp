@@ -119,9 +119,9 @@ TEST(Burst, TwentyThousandConnectionsNothingLost) {
         // Which connection lost an end: the other end's event tells.
         std::map<std::string, int> ends;
         auto client_end = [](const nlohmann::json& e) {
-            bool server = e.value("role", "") == "server";
-            return e.value(server ? "raddr" : "laddr", "") + ":" +
-                   std::to_string(e.value(server ? "rport" : "lport", 0));
+            bool is_server = e.value("role", "") == "server";
+            return e.value(is_server ? "raddr" : "laddr", "") + ":" +
+                   std::to_string(e.value(is_server ? "rport" : "lport", 0));
         };
         for (const auto& e : events) ends[client_end(e)]++;
         int shown = 0;

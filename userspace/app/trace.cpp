@@ -97,6 +97,8 @@ int run_trace(const TraceOptions& opts) {
     if (std::getenv("WHOCLOSED_DEBUG"))
         std::cerr << " [kernel: emitted " << d.emitted << ", filtered " << d.filtered
                   << ", forced wake-ups " << d.wakeups << ", covered " << d.covered
+                  << ", untracked destroys " << d.untracked_destroys << ", late records "
+                  << d.late_records
                   << ", skipped:" << session->tracer().recursion_report() << "]";
     if (d.stacks_lost)
         std::cerr << ", " << d.stacks_lost << " closing stacks not stored (their frames are empty)";

@@ -322,6 +322,10 @@ DropCounters Tracer::counters() const {
     c.wakeups = sum(WC_CNT_WAKEUPS);
     c.filtered = sum(WC_CNT_FILTERED);
     c.stacks_lost = sum(WC_CNT_STACK_LOST);
+    c.untracked_destroys = sum(WC_CNT_UNTRACKED_DESTROY);
+    c.late_records = sum(WC_CNT_LATE_RECORD);
+    c.untracked_destroys = sum(WC_CNT_UNTRACKED_DESTROY);
+    c.late_records = sum(WC_CNT_LATE_RECORD);
     uint64_t misses = 0;
     for (int fd : critical_fds_) {
         bpf_prog_info info{};

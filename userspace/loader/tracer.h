@@ -54,6 +54,10 @@ struct DropCounters {
     uint64_t filtered = 0;
     uint64_t stacks_lost = 0;  // closing stacks the stack maps could not store
     uint64_t covered = 0;      // skipped hook runs a backup copy handled
+    // Diagnostics (WHOCLOSED_DEBUG): sockets destroyed with no record
+    // (listeners, sockets older than the trace) and records begun mid-life.
+    uint64_t untracked_destroys = 0;
+    uint64_t late_records = 0;
     // Hook runs the kernel skipped (recursion guard) that no backup covered:
     // a state change or close that was never seen.
     uint64_t recursion_lost = 0;
