@@ -41,6 +41,10 @@ enum wc_record_flags {
 	WC_F_PEER_FIN_COUNTED = 1u << 10, /* kernel bookkeeping: the peer's FIN left rx_mark */
 	WC_F_HAS_HTTP = 1u << 11,      /* an http_record follows the close_record */
 	WC_F_STACKS = 1u << 12,        /* kstack_id/ustack_id were attempted */
+	/* Userspace only: completed by the stale-record sweep (the socket was
+	 * gone, its last hook runs never arrived), see correlate/stale_records.h. */
+	WC_F_RECOVERED = 1u << 13,
+	WC_F_TIME_WAIT_SEEN = 1u << 14, /* with RECOVERED: a timewait socket has its cookie */
 };
 
 /* Indexes of the per-CPU drop/health counters (map "counters"). */

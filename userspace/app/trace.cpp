@@ -100,6 +100,10 @@ int run_trace(const TraceOptions& opts) {
                   << ", untracked destroys " << d.untracked_destroys << ", late records "
                   << d.late_records
                   << ", skipped:" << session->tracer().recursion_report() << "]";
+    if (session->tracer().recovered())
+        std::cerr << ", " << session->tracer().recovered()
+                  << " completed from the socket table (the kernel ran their last state changes"
+                     " without whoclosed's hooks; their states end at the last one seen, then CLOSE)";
     if (d.stacks_lost)
         std::cerr << ", " << d.stacks_lost << " closing stacks not stored (their frames are empty)";
     std::cerr << '\n';

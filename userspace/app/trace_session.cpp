@@ -16,6 +16,9 @@ namespace whoclosed {
 namespace {
 
 constexpr int kPollIntervalMs = 100;
+// How often the socket table is compared with the kernel's sockets. A record
+// is completed after two sweeps without change, so within 20 s of its end.
+constexpr auto kSweepInterval = std::chrono::seconds(10);
 
 bool comm_equals(const char (&comm)[WC_COMM_LEN], const std::string& want) {
     return comm_from_kernel(comm) == want;
@@ -139,9 +142,31 @@ bool TraceSession::limit_reached() const {
     return opts_.count && summary_.events() >= *opts_.count;
 }
 
+void TraceSession::sweep(EventSink& sink, bool final_pass) {
+    std::string error;
+    int n = tracer_->sweep_stale(
+        [&](const void* d, size_t size) {
+            if (size < sizeof(close_record) ||
+                record_passes_filters(*static_cast<const close_record*>(d), cfg_))
+                handle(d, size, sink);
+        },
+        final_pass, error);
+    if (n < 0 && !sweep_warned_) {
+        sweep_warned_ = true;
+        std::cerr << "whoclosed: warning: cannot compare the socket table with the kernel's sockets ("
+                  << error << "); a socket whose last hook runs never arrive stays unreported\n";
+    }
+    if (n > 0) sink.flush();
+}
+
 void TraceSession::run(EventSink& sink, const std::function<bool()>& stop) {
     Tracer::RecordFn fn = [&](const void* d, size_t n) { handle(d, n, sink); };
+    auto last_sweep = std::chrono::steady_clock::now();
     while (!stop() && !limit_reached() && sink.good()) {
+        if (std::chrono::steady_clock::now() - last_sweep >= kSweepInterval) {
+            sweep(sink, false);
+            last_sweep = std::chrono::steady_clock::now();
+        }
         if (opts_.duration) {
             std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started_;
             if (elapsed.count() >= *opts_.duration) break;
@@ -161,6 +186,7 @@ Summary TraceSession::finish(EventSink& sink) {
     tracer_->drain_closed([&](const void* d, size_t n) {
         if (record_passes_filters(*static_cast<const close_record*>(d), cfg_)) fn(d, n);
     });
+    sweep(sink, true);
     std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started_;
     DropCounters drops = tracer_->counters();
     Summary s = summary_.finish(elapsed.count(), drops.lost() + decode_errors_,

@@ -48,6 +48,9 @@ private:
     TraceSession(const TraceOptions& opts, TracerConfig cfg, std::unique_ptr<Tracer> tracer);
     void handle(const void* data, size_t size, EventSink& sink);
     bool limit_reached() const;
+    // Completes records whose socket is gone without its last hook runs
+    // (see Tracer::sweep_stale), through the same filters and sink.
+    void sweep(EventSink& sink, bool final_pass);
 
     TraceOptions opts_;
     TracerConfig cfg_;
@@ -58,6 +61,7 @@ private:
     SummaryAccumulator summary_;
     std::chrono::steady_clock::time_point started_;
     uint64_t decode_errors_ = 0;
+    bool sweep_warned_ = false;
 };
 
 // Resolves `--cgroup PATH` (relative to the cgroup2 mount, or absolute under

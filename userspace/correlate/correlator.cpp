@@ -21,7 +21,10 @@ int64_t clock_ns(clockid_t id) {
 }
 
 std::optional<double> duration_ms(const close_record& rec) {
-    if (!(rec.flags & WC_F_SEEN_OPEN) || rec.ts_close_ns < rec.ts_open_ns) return std::nullopt;
+    // A recovered record's close time is only bounded by the sweep that found it.
+    if (!(rec.flags & WC_F_SEEN_OPEN) || (rec.flags & WC_F_RECOVERED) ||
+        rec.ts_close_ns < rec.ts_open_ns)
+        return std::nullopt;
     return static_cast<double>(rec.ts_close_ns - rec.ts_open_ns) / kNsPerMs;
 }
 

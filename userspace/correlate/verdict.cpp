@@ -82,7 +82,12 @@ CloseVerdict derive_verdict(std::span<const unsigned char> states, uint32_t flag
     v.role = role_of(states);
     v.first_fin = first_fin_of(states);
     v.reset = reset_of(flags);
-    v.time_wait = time_wait_of(states, v.reset);
+    // A record the stale sweep completed lacks its last transitions: what
+    // the kernel still holds (a timewait socket with its cookie) decides.
+    if (flags & WC_F_RECOVERED)
+        v.time_wait = (flags & WC_F_TIME_WAIT_SEEN) && v.reset != ResetDir::Sent;
+    else
+        v.time_wait = time_wait_of(states, v.reset);
     v.states.reserve(states.size());
     for (unsigned char s : states) {
         const char* name = tcp_state_name(s);

@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <initializer_list>
 
 #include "loader/features.h"
 #include "loader/go_probes.h"
+#include "loader/live_sockets.h"
 #include "loader/uprobes.h"
 #include "whoclosed_bpf.skel.h"
 
@@ -236,7 +238,8 @@ std::unique_ptr<Tracer> Tracer::open(const TracerConfig& cfg, std::vector<ModeAt
     return nullptr;
 }
 
-Tracer::Tracer(struct whoclosed_bpf* skel, AttachMode mode) : skel_(skel), mode_(mode) {}
+Tracer::Tracer(struct whoclosed_bpf* skel, AttachMode mode)
+    : skel_(skel), mode_(mode), own_netns_(own_netns_inode()) {}
 
 void Tracer::attach_tls(const TracerConfig& cfg) {
     if (!cfg.http_tls) return;
@@ -370,23 +373,89 @@ std::vector<uint64_t> Tracer::kernel_stack(int id) const { return read_stack(ske
 
 std::vector<uint64_t> Tracer::user_stack(int id) const { return read_stack(skel_->maps.ustacks, id); }
 
-void Tracer::drain_closed(const RecordFn& fn) {
+void Tracer::emit_from_table(uint64_t key, const close_record& rec, const RecordFn& fn) {
+    close_record_http out{};
+    out.base = rec;
+    if (bpf_map__lookup_elem(skel_->maps.http_heads, &key, sizeof(key), &out.http, sizeof(out.http),
+                             0) == 0) {
+        out.base.flags |= WC_F_HAS_HTTP;
+        fn(&out, sizeof(out));
+        bpf_map__delete_elem(skel_->maps.http_heads, &key, sizeof(key), 0);
+    } else {
+        fn(&out.base, sizeof(out.base));
+    }
+}
+
+namespace {
+
+// Every (key, record) of the socket table. Records may come and go while it
+// is walked; a key deleted under us is skipped.
+std::vector<std::pair<uint64_t, close_record>> read_table(const bpf_map* socks) {
+    std::vector<std::pair<uint64_t, close_record>> out;
     uint64_t key = 0, next = 0;
     bool first = true;
-    std::vector<uint64_t> closed;
-    while (bpf_map__get_next_key(skel_->maps.socks, first ? nullptr : &key, &next,
-                                 sizeof(next)) == 0) {
+    while (bpf_map__get_next_key(socks, first ? nullptr : &key, &next, sizeof(next)) == 0) {
         first = false;
         key = next;
         close_record rec{};
-        if (bpf_map__lookup_elem(skel_->maps.socks, &key, sizeof(key), &rec, sizeof(rec), 0))
-            continue;
+        if (bpf_map__lookup_elem(socks, &key, sizeof(key), &rec, sizeof(rec), 0) == 0)
+            out.emplace_back(key, rec);
+    }
+    return out;
+}
+
+uint64_t boot_now_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace
+
+void Tracer::drain_closed(const RecordFn& fn) {
+    std::vector<uint64_t> closed;
+    for (auto& [key, rec] : read_table(skel_->maps.socks)) {
         if (rec.nstates == 0 || rec.states[rec.nstates - 1] != WC_TCP_CLOSE) continue;
         rec.flags |= WC_F_FLUSHED;
-        fn(&rec, sizeof(rec));
+        emit_from_table(key, rec, fn);
         closed.push_back(key);
     }
     for (uint64_t k : closed) bpf_map__delete_elem(skel_->maps.socks, &k, sizeof(k), 0);
+}
+
+int Tracer::sweep_stale(const RecordFn& fn, bool final_pass, std::string& error) {
+    if (!own_netns_) {
+        error = "cannot read /proc/self/ns/net";
+        return -1;
+    }
+    // The table first, then the kernel's sockets: a socket that closes in
+    // between is destroyed by then, and its record is emitted by the hook.
+    auto table = read_table(skel_->maps.socks);
+    if (table.empty()) return 0;
+    if (!final_pass && !stale_.has_candidates(table)) {
+        stale_.select(table, {}, own_netns_, false);  // remember fingerprints; none can be taken yet
+        return 0;
+    }
+    auto live = dump_live_tcp_sockets(error);
+    if (!live) return -1;
+    std::vector<uint64_t> keys = stale_.select(table, *live, own_netns_, final_pass);
+    if (keys.empty()) return 0;
+    // A destroy hook that ran meanwhile has emitted and deleted its record:
+    // read each again and drain the ring before taking over what is left.
+    poll(0, fn);
+    int done = 0;
+    const uint64_t now = boot_now_ns();
+    for (uint64_t key : keys) {
+        close_record rec{};
+        if (bpf_map__lookup_elem(skel_->maps.socks, &key, sizeof(key), &rec, sizeof(rec), 0)) continue;
+        if (bpf_map__delete_elem(skel_->maps.socks, &key, sizeof(key), 0)) continue;  // the hook won
+        auto it = live->find(key);
+        complete_stale_record(rec, it != live->end() && it->second == WC_TCP_TIME_WAIT, now);
+        emit_from_table(key, rec, fn);
+        ++done;
+    }
+    recovered_ += static_cast<uint64_t>(done);
+    return done;
 }
 
 }  // namespace whoclosed

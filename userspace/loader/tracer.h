@@ -11,6 +11,7 @@
 
 #include <linux/bpf.h>
 
+#include "correlate/stale_records.h"
 #include "whoclosed.h"
 
 struct whoclosed_bpf;   // the generated skeleton
@@ -112,6 +113,15 @@ public:
     // tcp_destroy_sock has not fired yet: handed out once, at the end of a trace.
     void drain_closed(const RecordFn& fn);
 
+    // Completes records whose socket the kernel no longer has (see
+    // correlate/stale_records.h) and hands them to `fn`, with their HTTP
+    // heads. Periodic sweeps complete only records unchanged since the
+    // previous sweep; `final_pass` (end of trace) takes every gone socket.
+    // Returns how many were completed; -1 when sock_diag failed (`error`).
+    int sweep_stale(const RecordFn& fn, bool final_pass, std::string& error);
+    // Records sweep_stale completed so far.
+    uint64_t recovered() const { return recovered_; }
+
 private:
     Tracer(struct whoclosed_bpf* skel, AttachMode mode);
     static int on_ring_record(void* ctx, void* data, size_t size);
@@ -128,6 +138,13 @@ private:
     std::vector<bpf_link*> libc_links_;
     std::string libc_note_;
     std::unique_ptr<GoProbes> go_probes_;
+    // Hands one record read from the socket table to fn, joined with its
+    // HTTP heads (which it then deletes), like the kernel's emit().
+    void emit_from_table(uint64_t key, const close_record& rec, const RecordFn& fn);
+
+    StaleSweep stale_;
+    uint64_t recovered_ = 0;
+    uint64_t own_netns_ = 0;
     const RecordFn* current_fn_ = nullptr;
     int current_count_ = 0;
 };
