@@ -73,7 +73,7 @@ static __always_inline __u64 go_tls_socket(__u64 conn)
 	if (bpf_probe_read_user(&sysfd, sizeof(sysfd), (void *)(netfd + GO_POLL_FD_SYSFD)))
 		return 0;
 	sk = fd_socket(sysfd);
-	return sk ? sock_key(sk) : 0;
+	return sk ? sock_key(false, sk) : 0;
 }
 
 /* Entry of (*Conn).Write or Read: receiver in RAX, b.ptr in RBX. */

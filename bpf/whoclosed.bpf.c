@@ -14,8 +14,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 static __always_inline void btf_state(void *ctx, const struct sock *sk, int oldstate, int newstate)
 {
-	if (is_tcp_inet(sk))
-		on_state(ctx, sk, bpf_get_socket_cookie((void *)sk), oldstate, newstate);
+	if (is_tcp_inet(true, sk))
+		on_state(true, ctx, sk, bpf_get_socket_cookie((void *)sk), oldstate, newstate);
 }
 
 /* One copy of a guarded hook (see claim_hit in track.bpf.h). */
@@ -25,7 +25,7 @@ static __always_inline void btf_state(void *ctx, const struct sock *sk, int olds
 	{									\
 		__u64 what_ = (what); /* first: it may generate the cookie */	\
 									\
-		if (!claim_hit(hook, sk ? read_cookie(sk) : 0, what_))		\
+		if (!claim_hit(hook, sk ? read_cookie(true, sk) : 0, what_))		\
 			return 0;						\
 		body;								\
 		if (copy)							\
@@ -35,13 +35,12 @@ static __always_inline void btf_state(void *ctx, const struct sock *sk, int olds
 
 #define WC_GUARDED(tp, hook, name, what, body, ...)				\
 	WC_COPY(tp, hook, 0, name, what, body, __VA_ARGS__)			\
-	WC_COPY(tp, hook, 1, name##_backup, what, body, __VA_ARGS__)		\
-	WC_COPY(tp, hook, 2, name##_backup2, what, body, __VA_ARGS__)
+	WC_COPY(tp, hook, 1, name##_backup, what, body, __VA_ARGS__)
 
 /* The state hook generates the cookie the others read: do it before claiming. */
 static __always_inline __u64 state_what(const struct sock *sk, int oldstate, int newstate)
 {
-	if (is_tcp_inet(sk))
+	if (is_tcp_inet(true, sk))
 		bpf_get_socket_cookie((void *)sk);
 	return ((__u64)oldstate << 32) | (__u32)newstate;
 }
@@ -49,32 +48,32 @@ static __always_inline __u64 state_what(const struct sock *sk, int oldstate, int
 WC_GUARDED(inet_sock_set_state, WC_HOOK_STATE, btf_set_state,
 	   state_what(sk, oldstate, newstate), btf_state(ctx, sk, oldstate, newstate),
 	   const struct sock *sk, int oldstate, int newstate)
-WC_GUARDED(tcp_destroy_sock, WC_HOOK_DESTROY, btf_destroy, 0, on_destroy(sk), struct sock *sk)
+WC_GUARDED(tcp_destroy_sock, WC_HOOK_DESTROY, btf_destroy, 0, on_destroy(true, sk), struct sock *sk)
 /* A reset answering a packet no socket wanted has no sk: its skb tells such
  * hits apart, so a backup copy still recognizes one the first copy missed. */
 WC_GUARDED(tcp_send_reset, WC_HOOK_RST_SENT, btf_send_reset, sk ? 1 : (__u64)skb,
-	   on_reset(ctx, sk, true), const struct sock *sk, const struct sk_buff *skb)
-WC_GUARDED(tcp_receive_reset, WC_HOOK_RST_RECV, btf_receive_reset, 2, on_reset(ctx, sk, false),
+	   on_reset(true, ctx, sk, true), const struct sock *sk, const struct sk_buff *skb)
+WC_GUARDED(tcp_receive_reset, WC_HOOK_RST_RECV, btf_receive_reset, 2, on_reset(true, ctx, sk, false),
 	   struct sock *sk)
 
 SEC("tp_btf/sk_data_ready")
 int BPF_PROG(btf_data_ready, const struct sock *sk)
 {
-	on_data_ready(sk);
+	on_data_ready(true, sk);
 	return 0;
 }
 
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(btf_retransmit, const struct sock *sk)
 {
-	on_retransmit(sk);
+	on_retransmit(true, sk);
 	return 0;
 }
 
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(btf_send_length, struct sock *sk, int ret, int flags)
 {
-	__u64 key = on_io(sk, ret, flags, true);
+	__u64 key = on_io(true, sk, ret, flags, true);
 
 	if (key && !tls_syscall(key) && !libc_syscall(key, ret, true))
 		http_from_syscall(key, ret, true);
@@ -84,7 +83,7 @@ int BPF_PROG(btf_send_length, struct sock *sk, int ret, int flags)
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(btf_recv_length, struct sock *sk, int ret, int flags)
 {
-	__u64 key = on_io(sk, ret, flags, false);
+	__u64 key = on_io(true, sk, ret, flags, false);
 
 	if (key && !tls_syscall(key) && !libc_syscall(key, ret, false))
 		http_from_syscall(key, ret, false);
@@ -292,28 +291,28 @@ int tp_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	if (ctx->protocol != IPPROTO_TCP)
 		return 0;
 	/* No cookie helper for this program type: see sock_key(). */
-	on_state(ctx, sk, sock_key(sk), ctx->oldstate, ctx->newstate);
+	on_state(false, ctx, sk, sock_key(false, sk), ctx->oldstate, ctx->newstate);
 	return 0;
 }
 
 SEC("tracepoint/tcp/tcp_destroy_sock")
 int tp_destroy(struct trace_event_raw_tcp_event_sk *ctx)
 {
-	on_destroy(ctx->skaddr);
+	on_destroy(false, ctx->skaddr);
 	return 0;
 }
 
 SEC("tracepoint/tcp/tcp_send_reset")
 int tp_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
 {
-	on_reset(ctx, ctx->skaddr, true);
+	on_reset(false, ctx, ctx->skaddr, true);
 	return 0;
 }
 
 SEC("tracepoint/tcp/tcp_receive_reset")
 int tp_receive_reset(struct trace_event_raw_tcp_event_sk *ctx)
 {
-	on_reset(ctx, ctx->skaddr, false);
+	on_reset(false, ctx, ctx->skaddr, false);
 	return 0;
 }
 
@@ -322,59 +321,59 @@ int tp_receive_reset(struct trace_event_raw_tcp_event_sk *ctx)
 SEC("fentry/tcp_set_state")
 int BPF_PROG(fentry_set_state, struct sock *sk, int state)
 {
-	if (!is_tcp_inet(sk))
+	if (!is_tcp_inet(true, sk))
 		return 0;
-	on_state(ctx, sk, bpf_get_socket_cookie(sk), BPF_CORE_READ(sk, __sk_common.skc_state), state);
+	on_state(true, ctx, sk, bpf_get_socket_cookie(sk), sk->__sk_common.skc_state, state);
 	return 0;
 }
 
 SEC("fentry/tcp_v4_destroy_sock")
 int BPF_PROG(fentry_destroy, struct sock *sk)
 {
-	on_destroy(sk);
+	on_destroy(true, sk);
 	return 0;
 }
 
 SEC("fentry/tcp_send_active_reset")
 int BPF_PROG(fentry_send_reset, struct sock *sk)
 {
-	on_reset(ctx, sk, true);
+	on_reset(true, ctx, sk, true);
 	return 0;
 }
 
 SEC("fentry/tcp_reset")
 int BPF_PROG(fentry_receive_reset, struct sock *sk)
 {
-	on_reset(ctx, sk, false);
+	on_reset(true, ctx, sk, false);
 	return 0;
 }
 
 SEC("kprobe/tcp_set_state")
 int BPF_KPROBE(kprobe_set_state, struct sock *sk, int state)
 {
-	if (!is_tcp_inet(sk))
+	if (!is_tcp_inet(false, sk))
 		return 0;
-	on_state(ctx, sk, sock_key(sk), BPF_CORE_READ(sk, __sk_common.skc_state), state);
+	on_state(false, ctx, sk, sock_key(false, sk), BPF_CORE_READ(sk, __sk_common.skc_state), state);
 	return 0;
 }
 
 SEC("kprobe/tcp_v4_destroy_sock")
 int BPF_KPROBE(kprobe_destroy, struct sock *sk)
 {
-	on_destroy(sk);
+	on_destroy(false, sk);
 	return 0;
 }
 
 SEC("kprobe/tcp_send_active_reset")
 int BPF_KPROBE(kprobe_send_reset, struct sock *sk)
 {
-	on_reset(ctx, sk, true);
+	on_reset(false, ctx, sk, true);
 	return 0;
 }
 
 SEC("kprobe/tcp_reset")
 int BPF_KPROBE(kprobe_receive_reset, struct sock *sk)
 {
-	on_reset(ctx, sk, false);
+	on_reset(false, ctx, sk, false);
 	return 0;
 }

@@ -239,7 +239,7 @@ run_one() { # run_one ROUND CONFIG
   local round=$1 config=$2 dir=${WORK}/r$1-$2 before after line events=- lost=- cpu=-
   mkdir -p "${dir}"
   case ${config} in
-    whoclosed) start_whoclosed "${dir}/trace.ndjson" "${dir}/tracer.err"; TRACER_STATS_PID=${TRACER_PID} ;;
+    whoclosed) start_whoclosed "${dir}/trace.ndjson" "${dir}/tracer.err" ;;
     tcpstates) start_tcpstates "${dir}/tracer.err" ;;
   esac
   if [[ -n ${TRACER_PID} ]]; then before=$(tracer_cpu_ticks "${TRACER_PID}"); fi
@@ -252,6 +252,9 @@ run_one() { # run_one ROUND CONFIG
     cpu=$((after - before))
     if [[ ${config} == whoclosed && ${BPF_STATS} == 1 ]]; then
       bpftool -j prog show >"${dir}/progs.json" 2>/dev/null || true
+      # The tracer's programs: the prog_id of its BPF program and link fds.
+      cat "/proc/${TRACER_PID}/fdinfo/"* 2>/dev/null | awk '/^prog_id:/ {print $2}' |
+        sort -u >"${dir}/prog_ids.txt" || true
     fi
     stop_pid "${TRACER_PID}" INT
     TRACER_PID=""
@@ -271,12 +274,13 @@ run_one() { # run_one ROUND CONFIG
 # BPF run time they cost per connection (counters start at load, so the
 # second or two before wrk starts is included: idle, it adds next to nothing).
 prog_stats() {
-  python3 - "$1" "$2" "${TRACER_STATS_PID}" <<'PY' >&2
+  python3 - "$1" "$2" "$(dirname "$1")/prog_ids.txt" <<'PY' >&2
 import json, sys
-progs, conns, pid = json.load(open(sys.argv[1])), int(sys.argv[2]), int(sys.argv[3])
+progs, conns = json.load(open(sys.argv[1])), int(sys.argv[2])
+ids = {int(l) for l in open(sys.argv[3]) if l.strip()}
 rows = []
 for p in progs:
-    if not any(h.get("pid") == pid for h in p.get("pids", [])) or not p.get("run_cnt"):
+    if p.get("id") not in ids or not p.get("run_cnt"):
         continue
     rows.append((p["run_time_ns"] / conns, p["run_cnt"] / conns, p["run_time_ns"] / p["run_cnt"], p.get("name", "?")))
 rows.sort(reverse=True)

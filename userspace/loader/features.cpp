@@ -23,13 +23,15 @@ std::mutex g_log_mutex;
 std::string g_last_error;
 
 int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
-    char buf[1024];
+    // Verifier logs arrive as one message of many kilobytes: size it.
     va_list copy;
     va_copy(copy, args);
-    vsnprintf(buf, sizeof(buf), fmt, copy);
+    const int n = vsnprintf(nullptr, 0, fmt, copy);
     va_end(copy);
+    std::string buf(n > 0 ? static_cast<size_t>(n) : 0, '\0');
+    if (n > 0) vsnprintf(buf.data(), buf.size() + 1, fmt, args);
     static const bool debug = std::getenv("WHOCLOSED_DEBUG") != nullptr;
-    if (debug) fprintf(stderr, "libbpf: %s", buf);
+    if (debug) fprintf(stderr, "libbpf: %s", buf.c_str());
     if (level == LIBBPF_WARN) {
         std::lock_guard<std::mutex> lock(g_log_mutex);
         g_last_error = buf;

@@ -54,12 +54,9 @@ std::vector<ProgSpec> programs_for(struct whoclosed_bpf* s, AttachMode m) {
     switch (m) {
     case AttachMode::TpBtf:
         out = {{p.btf_set_state, nullptr, true},   {p.btf_set_state_backup},
-               {p.btf_set_state_backup2},
-               {p.btf_destroy, nullptr, true},     {p.btf_destroy_backup}, {p.btf_destroy_backup2},
+               {p.btf_destroy, nullptr, true},     {p.btf_destroy_backup},
                {p.btf_send_reset, nullptr, true},  {p.btf_send_reset_backup},
-               {p.btf_send_reset_backup2},
                {p.btf_receive_reset, nullptr, true}, {p.btf_receive_reset_backup},
-               {p.btf_receive_reset_backup2},
                {p.btf_softirq_entry},              {p.btf_softirq_exit},
                {p.btf_retransmit, "tcp_retransmit_skb"},
                {p.btf_send_length, "sock_send_length"}, {p.btf_recv_length, "sock_recv_length"},
