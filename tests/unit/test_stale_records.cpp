@@ -72,14 +72,13 @@ TEST(StaleSweep, LeavesWhatSockDiagCannotSee) {
     EXPECT_TRUE(sweep.select(table, {}, kNetns, true).empty());
 }
 
-TEST(StaleSweep, HasCandidatesOnlyOnceARecordStoodStill) {
+TEST(StaleSweep, CandidatesOnlyOnceARecordStoodStill) {
     StaleSweep sweep;
     Table table = {{7, server_record(7)}};
-    EXPECT_FALSE(sweep.has_candidates(table));
-    sweep.select(table, {{7, WC_TCP_FIN_WAIT1}}, kNetns, false);
-    EXPECT_TRUE(sweep.has_candidates(table));
+    EXPECT_TRUE(sweep.candidates(table, kNetns, false).empty());
+    EXPECT_EQ(sweep.candidates(table, kNetns, false), std::vector<uint64_t>{7});
     table[0].second.bytes_sent = 10;
-    EXPECT_FALSE(sweep.has_candidates(table));
+    EXPECT_TRUE(sweep.candidates(table, kNetns, false).empty());
 }
 
 TEST(StaleSweep, FinalPassDoesNotWaitForASecondSweep) {

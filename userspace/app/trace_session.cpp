@@ -142,15 +142,16 @@ bool TraceSession::limit_reached() const {
     return opts_.count && summary_.events() >= *opts_.count;
 }
 
+void TraceSession::handle_filtered(const void* data, size_t size, EventSink& sink) {
+    // Records read from the socket table never passed the kernel's filters.
+    if (size < sizeof(close_record) || record_passes_filters(*static_cast<const close_record*>(data), cfg_))
+        handle(data, size, sink);
+}
+
 void TraceSession::sweep(EventSink& sink, bool final_pass) {
     std::string error;
-    int n = tracer_->sweep_stale(
-        [&](const void* d, size_t size) {
-            if (size < sizeof(close_record) ||
-                record_passes_filters(*static_cast<const close_record*>(d), cfg_))
-                handle(d, size, sink);
-        },
-        final_pass, error);
+    int n = tracer_->sweep_stale([&](const void* d, size_t size) { handle_filtered(d, size, sink); },
+                                 final_pass, error);
     if (n < 0 && !sweep_warned_) {
         sweep_warned_ = true;
         std::cerr << "whoclosed: warning: cannot compare the socket table with the kernel's sockets ("
@@ -183,9 +184,7 @@ void TraceSession::run(EventSink& sink, const std::function<bool()>& stop) {
 Summary TraceSession::finish(EventSink& sink) {
     Tracer::RecordFn fn = [&](const void* d, size_t n) { handle(d, n, sink); };
     tracer_->poll(0, fn);
-    tracer_->drain_closed([&](const void* d, size_t n) {
-        if (record_passes_filters(*static_cast<const close_record*>(d), cfg_)) fn(d, n);
-    });
+    tracer_->drain_closed([&](const void* d, size_t n) { handle_filtered(d, n, sink); });
     sweep(sink, true);
     std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started_;
     DropCounters drops = tracer_->counters();

@@ -47,6 +47,9 @@ public:
 private:
     TraceSession(const TraceOptions& opts, TracerConfig cfg, std::unique_ptr<Tracer> tracer);
     void handle(const void* data, size_t size, EventSink& sink);
+    // handle() for records read from the socket table: applies the filters
+    // the kernel applies at emit.
+    void handle_filtered(const void* data, size_t size, EventSink& sink);
     bool limit_reached() const;
     // Completes records whose socket is gone without its last hook runs
     // (see Tracer::sweep_stale), through the same filters and sink.

@@ -32,8 +32,8 @@ uint64_t record_fingerprint(const close_record& rec) {
     return h;
 }
 
-std::vector<uint64_t> StaleSweep::select(const std::vector<std::pair<uint64_t, close_record>>& records,
-                                         const LiveSockets& live, uint64_t own_netns, bool final_pass) {
+std::vector<uint64_t> StaleSweep::candidates(const std::vector<std::pair<uint64_t, close_record>>& records,
+                                             uint64_t own_netns, bool final_pass) {
     std::vector<uint64_t> out;
     std::unordered_map<uint64_t, uint64_t> next;
     next.reserve(records.size());
@@ -43,24 +43,23 @@ std::vector<uint64_t> StaleSweep::select(const std::vector<std::pair<uint64_t, c
         if (!(rec.flags & WC_F_HAS_COOKIE) || rec.cookie != key || rec.netns != own_netns) continue;
         const uint64_t fp = record_fingerprint(rec);
         auto prev = seen_.find(key);
-        const bool unchanged = prev != seen_.end() && prev->second == fp;
+        if (final_pass || (prev != seen_.end() && prev->second == fp)) out.push_back(key);
         next.emplace(key, fp);
-        if (!final_pass && !unchanged) continue;
-        auto it = live.find(rec.cookie);
-        // A timewait socket with this cookie means the full socket is gone.
-        if (it == live.end() || it->second == WC_TCP_TIME_WAIT) out.push_back(key);
     }
-    for (uint64_t k : out) next.erase(k);
     seen_ = std::move(next);  // forget keys no longer in the table
     return out;
 }
 
-bool StaleSweep::has_candidates(const std::vector<std::pair<uint64_t, close_record>>& records) const {
-    for (const auto& [key, rec] : records) {
-        auto prev = seen_.find(key);
-        if (prev != seen_.end() && prev->second == record_fingerprint(rec)) return true;
+std::vector<uint64_t> StaleSweep::gone(const std::vector<uint64_t>& candidates, const LiveSockets& live) {
+    std::vector<uint64_t> out;
+    for (uint64_t key : candidates) {
+        auto it = live.find(key);  // candidates are keyed by their cookie
+        if (it == live.end() || it->second == WC_TCP_TIME_WAIT) {
+            out.push_back(key);
+            seen_.erase(key);
+        }
     }
-    return false;
+    return out;
 }
 
 void complete_stale_record(close_record& rec, bool time_wait_here, uint64_t now_boot_ns) {

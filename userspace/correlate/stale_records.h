@@ -25,19 +25,26 @@ using LiveSockets = std::unordered_map<uint64_t, uint8_t>;
 
 class StaleSweep {
 public:
-    // The keys of `records` (key, record) to complete now: records of this
-    // network namespace (sock_diag sees no other) that carry a real cookie,
-    // did not change since the previous sweep (a record still changing has
-    // a live socket behind it), and whose cookie the kernel no longer has
-    // as a full or request socket. `final_pass` drops the unchanged-since-
-    // last-sweep rule: the trace is ending and no later sweep will come.
-    std::vector<uint64_t> select(const std::vector<std::pair<uint64_t, close_record>>& records,
-                                 const LiveSockets& live, uint64_t own_netns, bool final_pass);
+    // Remembers the fingerprint of every record of `records` (key, record)
+    // that sock_diag can judge: of this network namespace (it sees no other)
+    // and keyed by a real cookie. Returns those that did not change since the
+    // previous sweep (a record still changing has a live socket behind it);
+    // `final_pass` drops that rule: the trace is ending and no later sweep
+    // will come. Empty means the sock_diag dump (costly with many timewait
+    // sockets) can be skipped.
+    std::vector<uint64_t> candidates(const std::vector<std::pair<uint64_t, close_record>>& records,
+                                     uint64_t own_netns, bool final_pass);
 
-    // Whether select() could take anything without a final pass: some record
-    // is unchanged since the last sweep. Lets the caller skip the sock_diag
-    // dump (costly with many timewait sockets) when nothing could be stale.
-    bool has_candidates(const std::vector<std::pair<uint64_t, close_record>>& records) const;
+    // Of `candidates`, the keys to complete now: the kernel no longer has
+    // their cookie as a full or request socket (a timewait socket with it
+    // means the full socket is gone). Forgets them.
+    std::vector<uint64_t> gone(const std::vector<uint64_t>& candidates, const LiveSockets& live);
+
+    // candidates() then gone(), for a caller that already holds `live`.
+    std::vector<uint64_t> select(const std::vector<std::pair<uint64_t, close_record>>& records,
+                                 const LiveSockets& live, uint64_t own_netns, bool final_pass) {
+        return gone(candidates(records, own_netns, final_pass), live);
+    }
 
     // Records whose fingerprint the next sweep compares against.
     size_t remembered() const { return seen_.size(); }

@@ -429,13 +429,11 @@ int Tracer::sweep_stale(const RecordFn& fn, bool final_pass, std::string& error)
     // between is destroyed by then, and its record is emitted by the hook.
     auto table = read_table(skel_->maps.socks);
     if (table.empty()) return 0;
-    if (!final_pass && !stale_.has_candidates(table)) {
-        stale_.select(table, {}, own_netns_, false);  // remember fingerprints; none can be taken yet
-        return 0;
-    }
+    std::vector<uint64_t> candidates = stale_.candidates(table, own_netns_, final_pass);
+    if (candidates.empty()) return 0;
     auto live = dump_live_tcp_sockets(error);
     if (!live) return -1;
-    std::vector<uint64_t> keys = stale_.select(table, *live, own_netns_, final_pass);
+    std::vector<uint64_t> keys = stale_.gone(candidates, *live);
     if (keys.empty()) return 0;
     // A destroy hook that ran meanwhile has emitted and deleted its record:
     // read each again and drain the ring before taking over what is left.
