@@ -37,32 +37,41 @@ static __always_inline __u64 go_net_socket(__u64 conn)
 	return sk ? sock_key(false, sk) : 0;
 }
 
-/* Entry of (*conn).Write or Read: receiver in RAX, b.ptr in RBX, b.len in RCX. */
-static __always_inline void go_net_enter(const struct pt_regs *regs, bool write)
+/* The pending calls and socket of one probe family: crypto/tls.(*Conn)
+ * (`tls`) or net.(*conn). `tls` is a constant at every call site. */
+#define GO_CALLS(tls) ((tls) ? (void *)&go_calls : (void *)&go_net_calls)
+
+static __always_inline __u64 go_conn_socket(bool tls, __u64 conn)
+{
+	return tls ? go_tls_socket(conn) : go_net_socket(conn);
+}
+
+/* Entry of Write or Read: receiver in RAX, b.ptr in RBX, b.len in RCX. */
+static __always_inline void go_enter(bool tls, const struct pt_regs *regs, bool write)
 {
 	struct go_call_key k = go_call_key_of(regs);
 	struct go_call call = {.conn = regs->ax, .buf = regs->bx, .write = write};
 
-	if (regs->cx >= 8) /* shorter than any request or status line's start */
-		bpf_map_update_elem(&go_net_calls, &k, &call, BPF_ANY);
+	if (tls || regs->cx >= 8) /* shorter than any request or status line's start */
+		bpf_map_update_elem(GO_CALLS(tls), &k, &call, BPF_ANY);
 }
 
 /* A RET of either function: n (bytes moved) in RAX. */
-static __always_inline void go_net_return(const struct pt_regs *regs)
+static __always_inline void go_return(bool tls, const struct pt_regs *regs)
 {
 	struct go_call_key k = go_call_key_of(regs);
-	struct go_call *call = bpf_map_lookup_elem(&go_net_calls, &k);
+	struct go_call *call = bpf_map_lookup_elem(GO_CALLS(tls), &k);
 	__s64 n = regs->ax;
 	__u64 key;
 
 	if (!call)
 		return;
 	if (n > 0) {
-		key = go_net_socket(call->conn);
+		key = go_conn_socket(tls, call->conn);
 		if (key)
 			http_capture(key, (const void *)call->buf, n, call->write, WC_HTTP_SRC_GO);
 	}
-	bpf_map_delete_elem(&go_net_calls, &k);
+	bpf_map_delete_elem(GO_CALLS(tls), &k);
 }
 
 #endif

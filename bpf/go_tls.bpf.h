@@ -58,7 +58,6 @@ static __always_inline struct go_call_key go_call_key_of(const struct pt_regs *r
 	return k;
 }
 
-/* The TCP socket behind descriptor `fd` of the current task, or NULL. */
 /* The socket key of a *tls.Conn over a *net.TCPConn, or 0. */
 static __always_inline __u64 go_tls_socket(__u64 conn)
 {
@@ -74,33 +73,6 @@ static __always_inline __u64 go_tls_socket(__u64 conn)
 		return 0;
 	sk = fd_socket(sysfd);
 	return sk ? sock_key(false, sk) : 0;
-}
-
-/* Entry of (*Conn).Write or Read: receiver in RAX, b.ptr in RBX. */
-static __always_inline void go_tls_enter(const struct pt_regs *regs, bool write)
-{
-	struct go_call_key k = go_call_key_of(regs);
-	struct go_call call = {.conn = regs->ax, .buf = regs->bx, .write = write};
-
-	bpf_map_update_elem(&go_calls, &k, &call, BPF_ANY);
-}
-
-/* A RET of either function: n (bytes moved) in RAX. */
-static __always_inline void go_tls_return(const struct pt_regs *regs)
-{
-	struct go_call_key k = go_call_key_of(regs);
-	struct go_call *call = bpf_map_lookup_elem(&go_calls, &k);
-	__s64 n = regs->ax;
-	__u64 key;
-
-	if (!call)
-		return;
-	if (n > 0) {
-		key = go_tls_socket(call->conn);
-		if (key)
-			http_capture(key, (const void *)call->buf, n, call->write, WC_HTTP_SRC_GO);
-	}
-	bpf_map_delete_elem(&go_calls, &k);
 }
 
 static __always_inline void go_exec_seen(__u32 tgid)

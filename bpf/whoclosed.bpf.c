@@ -147,21 +147,21 @@ int BPF_KRETPROBE(ssl_read_return, long ret)
 SEC("uprobe")
 int BPF_KPROBE(go_tls_write_entry)
 {
-	go_tls_enter(ctx, true);
+	go_enter(true, ctx, true);
 	return 0;
 }
 
 SEC("uprobe")
 int BPF_KPROBE(go_tls_read_entry)
 {
-	go_tls_enter(ctx, false);
+	go_enter(true, ctx, false);
 	return 0;
 }
 
 SEC("uprobe") /* on every RET of both functions */
 int BPF_KPROBE(go_tls_ret)
 {
-	go_tls_return(ctx);
+	go_return(true, ctx);
 	return 0;
 }
 
@@ -226,21 +226,21 @@ int BPF_KPROBE(libc_recvmsg_entry, int fd, const struct user_msghdr_head *msg)
 SEC("uprobe")
 int BPF_KPROBE(go_net_write_entry)
 {
-	go_net_enter(ctx, true);
+	go_enter(false, ctx, true);
 	return 0;
 }
 
 SEC("uprobe")
 int BPF_KPROBE(go_net_read_entry)
 {
-	go_net_enter(ctx, false);
+	go_enter(false, ctx, false);
 	return 0;
 }
 
 SEC("uprobe") /* on every RET of both functions */
 int BPF_KPROBE(go_net_ret)
 {
-	go_net_return(ctx);
+	go_return(false, ctx);
 	return 0;
 }
 
