@@ -46,17 +46,35 @@ static __always_inline __u64 go_conn_socket(bool tls, __u64 conn)
 	return tls ? go_tls_socket(conn) : go_net_socket(conn);
 }
 
-/* Entry of Write or Read: receiver in RAX, b.ptr in RBX, b.len in RCX. */
+/* Entry of Write or Read: receiver in RAX, b.ptr in RBX, b.len in RCX.
+ * A Write's bytes are known here and captured now, not at RET: when another
+ * goroutine closes the connection while the Write runs, Go's poll.FD defers
+ * the close(2) to the writer's unlock, inside the Write, so the socket is
+ * destroyed (and its record emitted) before any RET. A second entry for the
+ * same call (a stack-growth prologue restarts the function) finds the call
+ * pending with the same receiver and buffer and captures nothing. */
 static __always_inline void go_enter(bool tls, const struct pt_regs *regs, bool write)
 {
 	struct go_call_key k = go_call_key_of(regs);
 	struct go_call call = {.conn = regs->ax, .buf = regs->bx, .write = write};
+	struct go_call *pending;
+	__u64 key;
 
-	if (tls || regs->cx >= 8) /* shorter than any request or status line's start */
-		bpf_map_update_elem(GO_CALLS(tls), &k, &call, BPF_ANY);
+	if (!tls && regs->cx < 8) /* shorter than any request or status line's start */
+		return;
+	if (write) {
+		pending = bpf_map_lookup_elem(GO_CALLS(tls), &k);
+		if (pending && pending->write && pending->conn == call.conn && pending->buf == call.buf)
+			return;
+		key = go_conn_socket(tls, call.conn);
+		if (key && regs->cx > 0)
+			http_capture(key, (const void *)call.buf, regs->cx, true, WC_HTTP_SRC_GO);
+	}
+	bpf_map_update_elem(GO_CALLS(tls), &k, &call, BPF_ANY);
 }
 
-/* A RET of either function: n (bytes moved) in RAX. */
+/* A RET of either function: n (bytes moved) in RAX. Reads capture here,
+ * once the bytes have arrived. */
 static __always_inline void go_return(bool tls, const struct pt_regs *regs)
 {
 	struct go_call_key k = go_call_key_of(regs);
@@ -66,7 +84,7 @@ static __always_inline void go_return(bool tls, const struct pt_regs *regs)
 
 	if (!call)
 		return;
-	if (n > 0) {
+	if (n > 0 && !call->write) { /* writes were captured at entry */
 		key = go_conn_socket(tls, call->conn);
 		if (key)
 			http_capture(key, (const void *)call->buf, n, call->write, WC_HTTP_SRC_GO);

@@ -6,10 +6,9 @@
  * stacks, and a rewritten return address breaks it), so the loader puts one
  * uprobe on the function entry and one on each RET instruction. A call is
  * matched across them by goroutine (g lives in R14), never by thread:
- * goroutines migrate between threads. The entry probe may fire twice for
- * one call (a stack-growth prologue restarts the function), which only
- * overwrites the pending call, so the plaintext is captured once, at RET,
- * with the byte count the function returned.
+ * goroutines migrate between threads. A Read's plaintext is captured at
+ * RET, with the byte count it returned; a Write's at entry (see go_enter in
+ * go_net.bpf.h for why, and for the entry probe firing twice per call).
  *
  * The socket is read from the *tls.Conn itself (Go 1.19 layouts, checked
  * against its source): tls.Conn starts with `conn net.Conn` (itab, data);
