@@ -6,6 +6,9 @@
 #   none       no tracer
 #   whoclosed  build/whoclosed trace -o FILE --port 18080 [--whoclosed-args]
 #   tcpstates  libbpf-tools tcpstates > /dev/null (the anchor)
+#   count      bpftrace counting TCP state changes in the kernel, nothing
+#              read per event: the floor any tracer of every state change
+#              pays on this machine (calibration; not run by default)
 # and reports req/s, the ratio to `none` of the same round, events written
 # and lost, events per connection and tracer CPU per connection.
 # Not a test: ctest never runs it. Needs root (loads BPF programs).
@@ -19,9 +22,11 @@ usage: scripts/bench.sh [--rounds N] [--seconds S] [--configs LIST]
                         [--whoclosed-args "ARGS"] [--connections C]
   --rounds N            interleaved rounds (default 3)
   --seconds S           wrk duration per run (default $SECS or 10)
-  --configs LIST        comma-separated: none,whoclosed,tcpstates (default all)
+  --configs LIST        comma-separated: none,whoclosed,tcpstates,count
+                        (default none,whoclosed,tcpstates)
   --whoclosed-args ARGS extra arguments for `whoclosed trace`, e.g. "--http auto"
   --connections C       wrk connections (default 32)
+  --threads T           wrk threads (default 2, wrk's own default)
   --bpf-stats           also print, per whoclosed run, each BPF program's
                         hits and run time per connection (turns on
                         kernel.bpf_stats_enabled for the run; adds a little cost)
@@ -33,6 +38,7 @@ SECONDS_PER_RUN=${SECS:-10}
 CONFIGS="none,whoclosed,tcpstates"
 WHOCLOSED_ARGS=""
 CONNECTIONS=32
+THREADS=2
 BPF_STATS=0
 PORT=18080
 WHOCLOSED=${WHOCLOSED:-build/whoclosed} # override to bench another binary
@@ -44,6 +50,7 @@ while (($# > 0)); do
     --configs) CONFIGS=$2; shift 2 ;;
     --whoclosed-args) WHOCLOSED_ARGS=$2; shift 2 ;;
     --connections) CONNECTIONS=$2; shift 2 ;;
+    --threads) THREADS=$2; shift 2 ;;
     --bpf-stats) BPF_STATS=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) printf 'bench: unknown argument %s\n' "$1" >&2; usage >&2; exit 2 ;;
@@ -56,11 +63,12 @@ log() { printf 'bench: %s\n' "$*" >&2; }
 [[ ${EUID} -eq 0 ]] || die "run as root (tracers load BPF programs)"
 [[ ${ROUNDS} =~ ^[1-9][0-9]*$ ]] || die "--rounds wants a positive integer"
 [[ ${SECONDS_PER_RUN} =~ ^[1-9][0-9]*$ ]] || die "--seconds wants a positive integer"
+[[ ${THREADS} =~ ^[1-9][0-9]*$ ]] || die "--threads wants a positive integer"
 IFS=, read -ra CONFIG_LIST <<<"${CONFIGS}"
 for config in "${CONFIG_LIST[@]}"; do
   case ${config} in
-    none | whoclosed | tcpstates) ;;
-    *) die "unknown config '${config}' (none, whoclosed, tcpstates)" ;;
+    none | whoclosed | tcpstates | count) ;;
+    *) die "unknown config '${config}' (none, whoclosed, tcpstates, count)" ;;
   esac
 done
 read -ra EXTRA_ARGS <<<"${WHOCLOSED_ARGS}"
@@ -75,6 +83,9 @@ if [[ ,${CONFIGS}, == *,tcpstates,* ]]; then
   TCPSTATES=$(dpkg -L libbpf-tools 2>/dev/null | grep -m1 '/tcpstates$' || true)
   [[ -n ${TCPSTATES} && -x ${TCPSTATES} ]] ||
     die "tcpstates missing: install libbpf-tools (scripts/setup.sh)"
+fi
+if [[ ,${CONFIGS}, == *,count,* ]]; then
+  command -v bpftrace >/dev/null || die "bpftrace missing: run scripts/setup.sh"
 fi
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -176,8 +187,13 @@ start_whoclosed() { # start_whoclosed OUTFILE ERRFILE
 start_tcpstates() { # start_tcpstates ERRFILE
   "${TCPSTATES}" >/dev/null 2>"$1" &
   TRACER_PID=$!
-  # Its header goes to /dev/null, so readiness = it holds a BPF link (or a
-  # perf event with the program attached on kernels without BPF links).
+  wait_attached "$1" tcpstates
+}
+
+# wait_attached ERRFILE NAME: the tracer's output goes to /dev/null, so
+# readiness = it holds a BPF link (or a perf event with the program attached
+# on kernels without BPF links).
+wait_attached() {
   local i
   for ((i = 0; i < 300; i++)); do
     if find "/proc/${TRACER_PID}/fd" -lname 'anon_inode:*bpf_link*' \
@@ -190,12 +206,12 @@ start_tcpstates() { # start_tcpstates ERRFILE
     sleep 0.1
   done
   cat "$1" >&2
-  die "tcpstates did not attach"
+  die "$2 did not attach"
 }
 
 # run_wrk OUTFILE: prints "<requests> <req/s> <socket errors>"
 run_wrk() {
-  wrk -t1 -c"${CONNECTIONS}" -d"${SECONDS_PER_RUN}s" -H 'Connection: close' \
+  wrk -t"${THREADS}" -c"${CONNECTIONS}" -d"${SECONDS_PER_RUN}s" -H 'Connection: close' \
     "http://127.0.0.1:${PORT}/" >"$1"
   python3 - "$1" <<'PY'
 import re, sys
@@ -211,6 +227,13 @@ PY
 }
 
 # summary_counts FILE...: prints "<events> <lost>" from the last summary line
+start_count() { # start_count ERRFILE
+  bpftrace -e 'tracepoint:sock:inet_sock_set_state { @changes = count(); }' \
+    >/dev/null 2>"$1" &
+  TRACER_PID=$!
+  wait_attached "$1" bpftrace
+}
+
 summary_counts() {
   python3 - "$@" <<'PY'
 import json, sys
@@ -241,6 +264,7 @@ run_one() { # run_one ROUND CONFIG
   case ${config} in
     whoclosed) start_whoclosed "${dir}/trace.ndjson" "${dir}/tracer.err" ;;
     tcpstates) start_tcpstates "${dir}/tracer.err" ;;
+    count) start_count "${dir}/tracer.err" ;;
   esac
   if [[ -n ${TRACER_PID} ]]; then before=$(tracer_cpu_ticks "${TRACER_PID}"); fi
   line=$(run_wrk "${dir}/wrk.txt")

@@ -11,8 +11,9 @@ PACKAGES=(
   googletest libgtest-dev nlohmann-json3-dev libssl-dev openssl ca-certificates
   # test peers and ground truth
   golang-go nginx curl tcpdump iproute2 procps psmisc python3
-  # bench: load generator and the libbpf-tools tcpstates anchor
-  wrk libbpf-tools
+  # bench: load generator, the libbpf-tools tcpstates anchor and bpftrace
+  # (its in-kernel counting calibration)
+  wrk libbpf-tools bpftrace
   # report: flame graph XML check (xmllint) and the HTML page in a headless browser
   libxml2-utils chromium
 )
