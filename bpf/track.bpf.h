@@ -47,24 +47,17 @@ struct {
 	__uint(max_entries, 8 << 20);
 } events SEC(".maps");
 
-/* Closing stacks, de-duplicated by the kernel. Kernel stacks never change
- * meaning, so their ids stay valid; user stacks are raw addresses (per
- * address space, so ids churn) and reuse ids on collision rather than fill
- * the map. Build-id frames were measured at several microseconds per close
- * here (a VMA walk and build-id read per frame) and are not used. */
+/* Closing kernel stacks, de-duplicated by the kernel: their meaning never
+ * changes, so an id stays valid and userspace reads each one once. User
+ * stacks ride in the record (close_record.ustack). Build-id frames were
+ * measured at several microseconds per close here (a VMA walk and build-id
+ * read per frame) and are not used. */
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
 	__uint(max_entries, 8192);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, WC_STACK_DEPTH * sizeof(__u64));
 } kstacks SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 8192);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, WC_STACK_DEPTH * sizeof(__u64));
-} ustacks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -260,12 +253,15 @@ static __always_inline void set_owner(struct close_record *rec)
 
 static __always_inline void capture_closer_stacks(void *ctx, struct close_record *rec)
 {
+	long n;
+
 	if (!capture_stacks)
 		return;
 	rec->flags |= WC_F_STACKS;
 	rec->kstack_id = bpf_get_stackid(ctx, &kstacks, 0);
-	rec->ustack_id = bpf_get_stackid(ctx, &ustacks, BPF_F_USER_STACK | BPF_F_REUSE_STACKID);
-	if (rec->kstack_id < 0 || rec->ustack_id < 0)
+	n = bpf_get_stack(ctx, rec->ustack, sizeof(rec->ustack), BPF_F_USER_STACK);
+	rec->ustack_len = n >= 0 ? n / sizeof(rec->ustack[0]) : -1;
+	if (rec->kstack_id < 0 || n < 0)
 		count(WC_CNT_STACK_LOST);
 }
 
@@ -396,7 +392,7 @@ static __always_inline struct close_record *new_record(bool btf, const struct so
 		return NULL;
 	__builtin_memset(rec, 0, sizeof(*rec));
 	rec->flags = io_hooks ? WC_F_IO_TRACKED : 0;
-	rec->kstack_id = rec->ustack_id = -1;
+	rec->kstack_id = rec->ustack_len = -1;
 	if (read_cookie(btf, sk) == key) {
 		rec->cookie = key;
 		rec->flags |= WC_F_HAS_COOKIE;

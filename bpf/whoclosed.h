@@ -7,8 +7,9 @@
 #define WC_COMM_LEN 16
 #define WC_MAX_STATES 14
 #define WC_MAX_PORT_FILTERS 16
-#define WC_HTTP_HEAD 512
-#define WC_STACK_DEPTH 48  /* frames kept of each closing stack */   /* bytes kept of the last request and response head */
+#define WC_HTTP_HEAD 512       /* bytes kept of the last request and response head */
+#define WC_STACK_DEPTH 48      /* frames kept of a closing kernel stack */
+#define WC_USTACK_DEPTH 32     /* frames kept of a closing user stack (in the record) */
 
 /* TCP states as the kernel numbers them (include/net/tcp_states.h). */
 enum wc_tcp_state {
@@ -40,7 +41,7 @@ enum wc_record_flags {
 	WC_F_HAS_COOKIE = 1u << 9,
 	WC_F_PEER_FIN_COUNTED = 1u << 10, /* kernel bookkeeping: the peer's FIN left rx_mark */
 	WC_F_HAS_HTTP = 1u << 11,      /* an http_record follows the close_record */
-	WC_F_STACKS = 1u << 12,        /* kstack_id/ustack_id were attempted */
+	WC_F_STACKS = 1u << 12,        /* kstack_id/ustack were attempted */
 	/* Userspace only: completed by the stale-record sweep (the socket was
 	 * gone, its last hook runs never arrived), see correlate/stale_records.h. */
 	WC_F_RECOVERED = 1u << 13,
@@ -75,6 +76,10 @@ struct close_record {
 	unsigned long long rx_mark;           /* kernel bookkeeping: tcp bytes_received last seen */
 	unsigned long long owner_cgroup;      /* cgroup v2 id */
 	unsigned long long closer_cgroup;
+	/* The closer's user stack, innermost first, inline: its addresses mean
+	 * something only in the closer's address space, so a shared stack map
+	 * would churn ids and cost userspace a lookup per event. */
+	unsigned long long ustack[WC_USTACK_DEPTH];
 	unsigned char saddr[16];              /* network order; IPv4 in the first 4 bytes */
 	unsigned char daddr[16];
 	unsigned int owner_pid;
@@ -82,7 +87,7 @@ struct close_record {
 	unsigned int closer_tid;
 	unsigned int flags;                   /* enum wc_record_flags */
 	int kstack_id;                        /* closer's kernel stack in map kstacks, or -1 */
-	int ustack_id;                        /* closer's user stack in map ustacks, or -1 */
+	int ustack_len;                       /* frames in ustack[], or -1 if not captured */
 	unsigned short sport;                 /* host order */
 	unsigned short dport;
 	unsigned short family;                /* AF_INET or AF_INET6 */

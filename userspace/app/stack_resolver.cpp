@@ -1,5 +1,6 @@
 #include "app/stack_resolver.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace whoclosed {
@@ -26,7 +27,7 @@ bool is_tracing_frame(const std::string& name) {
 StackResolver::StackResolver(const Tracer& tracer)
     : tracer_(tracer), kallsyms_(KernelSymbolizer::from_file()) {}
 
-std::vector<std::string> StackResolver::kernel(int id) {
+StackFrames StackResolver::kernel(int id) {
     if (id < 0) return {};
     if (auto* hit = kernel_cache_.get(id)) return *hit;
     std::vector<std::string> frames;
@@ -35,17 +36,20 @@ std::vector<std::string> StackResolver::kernel(int id) {
         if (frames.empty() && name && is_tracing_frame(*name)) continue;
         frames.push_back(name ? *name : hex_address(ip));  // unresolved, never dropped
     }
-    return kernel_cache_.put(id, std::move(frames));
+    return kernel_cache_.put(id, StackFrames(std::move(frames)));
 }
 
-std::vector<std::string> StackResolver::user(int id, pid_t pid) {
-    if (id < 0) return {};
-    std::vector<uint64_t> ips = tracer_.user_stack(id);
-    if (auto* hit = user_cache_.get({id, pid}); hit && hit->ips == ips) return hit->frames;
+StackFrames StackResolver::user(const unsigned long long* ips, int len, pid_t pid) {
+    if (len <= 0) return {};
+    std::vector<uint64_t> addrs(ips, ips + std::min(len, WC_USTACK_DEPTH));
+    while (!addrs.empty() && addrs.back() == 0) addrs.pop_back();
+    uint64_t hash = 0xcbf29ce484222325ull;  // FNV-1a over the addresses
+    for (uint64_t ip : addrs) hash = (hash ^ ip) * 0x100000001b3ull;
+    if (auto* hit = user_cache_.get({hash, pid}); hit && hit->ips == addrs) return hit->frames;
     std::vector<std::string> frames;
-    frames.reserve(ips.size());
-    for (uint64_t ip : ips) frames.push_back(processes_.resolve(pid, ip));
-    return user_cache_.put({id, pid}, UserFrames{std::move(ips), std::move(frames)}).frames;
+    frames.reserve(addrs.size());
+    for (uint64_t ip : addrs) frames.push_back(processes_.resolve(pid, ip));
+    return user_cache_.put({hash, pid}, UserFrames{std::move(addrs), StackFrames(std::move(frames))}).frames;
 }
 
 }  // namespace whoclosed

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "correlate/stack_frames.h"
 #include "loader/tracer.h"
 #include "symbolize/kernel_symbolizer.h"
 #include "symbolize/lru_cache.h"
@@ -21,27 +22,29 @@ public:
     explicit StackResolver(const Tracer& tracer);
 
     // Innermost first; empty when the id is negative or the stack is gone.
-    std::vector<std::string> kernel(int id);
-    // User stack ids are reused on collision: the cache entry for (id, pid)
-    // is trusted only while the map still holds the same addresses.
-    std::vector<std::string> user(int id, pid_t pid);
+    StackFrames kernel(int id);
+    // The user frames a record carries (addresses in process pid), innermost
+    // first; cached per (pid, addresses), so a process that keeps closing
+    // through the same code is symbolized once.
+    StackFrames user(const unsigned long long* ips, int len, pid_t pid);
 
 private:
     struct PairHash {
-        size_t operator()(const std::pair<int, pid_t>& k) const {
-            return std::hash<uint64_t>{}((uint64_t(uint32_t(k.first)) << 32) | uint32_t(k.second));
+        size_t operator()(const std::pair<uint64_t, pid_t>& k) const {
+            return std::hash<uint64_t>{}(k.first ^ (uint64_t(uint32_t(k.second)) * 0x9e3779b97f4a7c15ull));
         }
     };
 
     const Tracer& tracer_;
     KernelSymbolizer kallsyms_;
     ProcessSymbolizer processes_;
-    LruCache<int, std::vector<std::string>> kernel_cache_{4096};
+    LruCache<int, StackFrames> kernel_cache_{4096};
     struct UserFrames {
         std::vector<uint64_t> ips;
-        std::vector<std::string> frames;
+        StackFrames frames;
     };
-    LruCache<std::pair<int, pid_t>, UserFrames, PairHash> user_cache_{4096};
+    // Keyed by (hash of the addresses, pid); the addresses are compared on a hit.
+    LruCache<std::pair<uint64_t, pid_t>, UserFrames, PairHash> user_cache_{4096};
 };
 
 }  // namespace whoclosed

@@ -132,7 +132,7 @@ void TraceSession::handle(const void* data, size_t size, EventSink& sink) {
     CloseEvent ev = correlator_.build(*rec, http ? &*http : nullptr);
     if (ev.closer && (rec->flags & WC_F_STACKS)) {
         ev.closer->kernel_stack = stacks_.kernel(rec->kstack_id);
-        ev.closer->user_stack = stacks_.user(rec->ustack_id, static_cast<pid_t>(rec->closer_pid));
+        ev.closer->user_stack = stacks_.user(rec->ustack, rec->ustack_len, static_cast<pid_t>(rec->closer_pid));
     }
     sink.write(ev);
     summary_.add(ev);

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "correlate/stack_frames.h"
+
 namespace whoclosed {
 
 enum class Role { Client, Server, Unknown };
@@ -39,8 +41,8 @@ struct CloserInfo {
     std::string comm;
     std::optional<std::string> cgroup;
     bool exiting = false;
-    std::vector<std::string> kernel_stack;  // innermost first
-    std::vector<std::string> user_stack;
+    StackFrames kernel_stack;  // innermost first
+    StackFrames user_stack;
 };
 
 // The head of an HTTP/1.x request as captured: header values verbatim but

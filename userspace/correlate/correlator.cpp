@@ -66,6 +66,18 @@ std::string comm_from_kernel(const char (&comm)[WC_COMM_LEN]) {
 }
 
 std::string format_address(const unsigned char (&addr)[16], unsigned short family) {
+    if (family != AF_INET6) {  // the common case, without inet_ntop's sprintf per octet
+        std::string out;
+        out.reserve(15);
+        for (int i = 0; i < 4; ++i) {
+            if (i) out += '.';
+            const unsigned v = addr[i];
+            if (v >= 100) out += static_cast<char>('0' + v / 100);
+            if (v >= 10) out += static_cast<char>('0' + v / 10 % 10);
+            out += static_cast<char>('0' + v % 10);
+        }
+        return out;
+    }
     char buf[INET6_ADDRSTRLEN] = {};
     const int af = family == AF_INET6 ? AF_INET6 : AF_INET;
     if (!inet_ntop(af, addr, buf, sizeof buf)) return {};

@@ -368,8 +368,6 @@ std::string Tracer::recursion_report() const {
 
 std::vector<uint64_t> Tracer::kernel_stack(int id) const { return read_stack(skel_->maps.kstacks, id); }
 
-std::vector<uint64_t> Tracer::user_stack(int id) const { return read_stack(skel_->maps.ustacks, id); }
-
 void Tracer::emit_from_table(uint64_t key, const close_record& rec, const RecordFn& fn) {
     close_record_http out{};
     out.base = rec;

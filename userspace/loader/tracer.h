@@ -106,8 +106,6 @@ public:
 
     // Frames of a stack id from a close_record, innermost first; empty if gone.
     std::vector<uint64_t> kernel_stack(int id) const;
-    // User frames as addresses in the closing process, innermost first.
-    std::vector<uint64_t> user_stack(int id) const;
 
     // Records of sockets that reached CLOSE but whose file is still open, so
     // tcp_destroy_sock has not fired yet: handed out once, at the end of a trace.

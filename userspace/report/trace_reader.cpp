@@ -42,13 +42,15 @@ bool get_port(const json& j, const char* key, uint16_t& out, std::string& why) {
     return true;
 }
 
-bool get_strings(const json& j, const char* key, std::vector<std::string>& out, std::string& why) {
+bool get_strings(const json& j, const char* key, StackFrames& out, std::string& why) {
     auto it = j.find(key);
     if (it == j.end() || !it->is_array()) return fail(why, key, "an array of strings");
+    std::vector<std::string> frames;
     for (const json& frame : *it) {
         if (!frame.is_string()) return fail(why, key, "an array of strings");
-        out.push_back(frame.get<std::string>());
+        frames.push_back(frame.get<std::string>());
     }
+    out = StackFrames(std::move(frames));
     return true;
 }
 

@@ -106,7 +106,11 @@ void append_json_double(std::string& out, double v) {
     out.append(text);
 }
 
-void append_json_uint(std::string& out, uint64_t v) { out += std::to_string(v); }
+void append_json_uint(std::string& out, uint64_t v) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, static_cast<size_t>(end - buf));
+}
 
 void append_json_opt_uint(std::string& out, const std::optional<uint64_t>& v) {
     if (v) append_json_uint(out, *v);
@@ -184,16 +188,35 @@ JsonObjectWriter& JsonObjectWriter::strings(std::string_view name, const std::ve
     return *this;
 }
 
+JsonObjectWriter& JsonObjectWriter::raw(std::string_view name, std::string_view json) {
+    key(name).append(json);
+    return *this;
+}
+
 std::string format_rfc3339_ns(uint64_t unix_ns) {
-    const auto secs = static_cast<time_t>(unix_ns / 1'000'000'000);
-    const auto frac = static_cast<unsigned long>(unix_ns % 1'000'000'000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[64];
-    const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    char frac_buf[16];
-    std::snprintf(frac_buf, sizeof frac_buf, ".%09luZ", frac);
-    return std::string(buf, n) + frac_buf;
+    // Events arrive in bursts within the same second: format its date and
+    // time once (gmtime_r and strftime are a good part of an event's cost).
+    thread_local uint64_t cached_secs = UINT64_MAX;
+    thread_local std::string cached_prefix;
+    const uint64_t secs = unix_ns / 1'000'000'000;
+    if (secs != cached_secs) {
+        const auto t = static_cast<time_t>(secs);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        char buf[64];
+        const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.", &tm);
+        cached_prefix.assign(buf, n);
+        cached_secs = secs;
+    }
+    std::string out;
+    out.reserve(cached_prefix.size() + 10);
+    out = cached_prefix;
+    char frac[9];
+    uint64_t f = unix_ns % 1'000'000'000;
+    for (int i = 8; i >= 0; --i, f /= 10) frac[i] = static_cast<char>('0' + f % 10);
+    out.append(frac, sizeof frac);
+    out += 'Z';
+    return out;
 }
 
 }  // namespace whoclosed

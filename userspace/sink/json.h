@@ -46,6 +46,8 @@ public:
     JsonObjectWriter& boolean(std::string_view name, bool v);
     JsonObjectWriter& null(std::string_view name);
     JsonObjectWriter& strings(std::string_view name, const std::vector<std::string>& v);
+    // A value already rendered as JSON, appended verbatim.
+    JsonObjectWriter& raw(std::string_view name, std::string_view json);
     void end() { out_ += '}'; }
 
 private:

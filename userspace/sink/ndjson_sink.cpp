@@ -25,8 +25,8 @@ void append_closer(std::string& out, const std::optional<CloserInfo>& c) {
         .str("comm", c->comm)
         .opt_str("cgroup", c->cgroup)
         .boolean("exiting", c->exiting)
-        .strings("kernel_stack", c->kernel_stack)
-        .strings("user_stack", c->user_stack)
+        .raw("kernel_stack", c->kernel_stack.json())
+        .raw("user_stack", c->user_stack.json())
         .end();
 }
 
@@ -78,7 +78,7 @@ void append_counts(std::string& out, const std::array<Enum, N>& values, const st
 
 std::string close_event_json(const CloseEvent& ev) {
     std::string out;
-    out.reserve(1024);
+    out.reserve(2048);
     JsonObjectWriter o(out);
     o.str("type", "close")
         .str("ts", format_rfc3339_ns(ev.ts_unix_ns))
