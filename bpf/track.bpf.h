@@ -14,6 +14,7 @@
 #define AF_INET6 10
 #define IPPROTO_TCP 6
 #define PF_EXITING 0x00000004
+#define PF_KTHREAD 0x00200000
 
 /* Set by userspace before load. */
 const volatile __u32 filter_pid = 0;
@@ -26,6 +27,9 @@ const volatile __u64 wakeup_threshold = 1 << 20;
 const volatile bool io_hooks = false;
 const volatile bool capture_stacks = false;
 const volatile bool rx_hook = false; /* sk_data_ready times received payload */
+/* in_task() may tell softirqs by the stack (x86-64, not PREEMPT_RT): set by
+ * the loader, which otherwise attaches the softirq_entry/exit hooks. */
+const volatile bool stack_context = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -84,9 +88,10 @@ static __always_inline void count(__u32 idx)
 		*v += 1;
 }
 
-/* Per-CPU flag: this CPU is serving a softirq (maintained by the
- * irq:softirq_entry/exit hooks). This kernel exports no per-CPU data symbols
- * (no KALLSYMS_ALL), so preempt_count cannot be read directly. */
+/* Per-CPU flag: this CPU is serving a softirq, kept by the softirq_entry/exit
+ * hooks. Only the attach modes without BTF arguments need it (see in_task):
+ * this kernel exports no per-CPU data symbols (no KALLSYMS_ALL), so
+ * preempt_count cannot be read directly. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -105,13 +110,44 @@ static __always_inline void set_softirq(__u32 on)
 
 /* True only when the CPU runs a task in process context, not while serving a
  * softirq, where `current` is just whatever task the interrupt landed on.
- * TCP never changes state in hard IRQ or NMI context. */
-static __always_inline bool in_task(void)
+ * TCP never changes state in hard IRQ or NMI context.
+ *
+ * With BTF arguments (tp_btf, fentry) `ctx` is the argument array the
+ * tracing glue keeps on the stack it runs on, and x86-64 serves softirqs
+ * on the per-CPU IRQ stack (do_softirq_own_stack, and irq_exit through
+ * it): a hit is at task level exactly when ctx lies in the current task's
+ * stack, between its base and the user registers saved at its top. That
+ * costs two loads, where the softirq_entry/exit hooks cost two program runs
+ * per softirq on every CPU. Softirqs served by kernel threads (ksoftirqd,
+ * threaded NAPI) run on those threads' stacks: see blameable_task().
+ * Elsewhere (other architectures, PREEMPT_RT, where softirqs run in task
+ * context) the loader sets no stack_context and attaches the hooks. */
+static __always_inline bool in_task(bool btf, const void *ctx)
 {
 	__u32 zero = 0;
-	__u32 *v = bpf_map_lookup_elem(&in_softirq, &zero);
+	__u32 *v;
 
+	if (btf && stack_context) {
+		struct task_struct *t = bpf_get_current_task_btf();
+		const void *base = t->stack;
+		const void *top = (const void *)bpf_task_pt_regs(t);
+
+		return ctx >= base && ctx < top;
+	}
+	v = bpf_map_lookup_elem(&in_softirq, &zero);
 	return v && !*v;
+}
+
+/* The current task may be named as a closer: at task level, and not a
+ * kernel thread, which may be serving softirqs on its own stack (ksoftirqd,
+ * threaded NAPI) on behalf of whatever socket the packet was for. A socket
+ * a kernel thread really closes (a deferred fput) has no task to blame:
+ * closer stays null, as for a timer. */
+static __always_inline bool blameable_task(bool btf, const void *ctx)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+	return in_task(btf, ctx) && !(BPF_CORE_READ(t, flags) & PF_KTHREAD);
 }
 
 /* tp_btf programs skip a hit that arrives while the same program is already
@@ -140,14 +176,12 @@ struct {
 	__type(value, struct hit_id);
 } last_hit SEC(".maps");
 
-static __always_inline bool in_task(void);
-
 /* True for the first copy that sees this hit; later copies get false. A hit
  * is the socket's cookie and what happened to it: the same socket cannot
  * have the same transition twice in a row at one level. */
-static __always_inline bool claim_hit(__u32 hook, __u64 cookie, __u64 what)
+static __always_inline bool claim_hit(const void *ctx, __u32 hook, __u64 cookie, __u64 what)
 {
-	__u32 slot = hook * 2 + (in_task() ? 0 : 1);
+	__u32 slot = hook * 2 + (in_task(true, ctx) ? 0 : 1);
 	struct hit_id *h = bpf_map_lookup_elem(&last_hit, &slot);
 
 	if (!h)
@@ -266,12 +300,12 @@ static __always_inline void capture_closer_stacks(void *ctx, struct close_record
 }
 
 /* The task now in process context sent this socket's FIN or RST. */
-static __always_inline void set_closer(void *ctx, struct close_record *rec)
+static __always_inline void set_closer(bool btf, void *ctx, struct close_record *rec)
 {
 	struct task_struct *task;
 	__u64 id;
 
-	if ((rec->flags & WC_F_HAS_CLOSER) || !in_task())
+	if ((rec->flags & WC_F_HAS_CLOSER) || !blameable_task(btf, ctx))
 		return;
 	id = bpf_get_current_pid_tgid();
 	task = (struct task_struct *)bpf_get_current_task();
@@ -381,10 +415,10 @@ static __always_inline void emit(__u64 key, const struct close_record *rec)
 		bpf_map_delete_elem(&http_heads, &key);
 }
 
-static __always_inline struct close_record *new_record(bool btf, const struct sock *sk, __u64 key,
-							int oldstate, int newstate)
+static __always_inline struct close_record *new_record(bool btf, const void *ctx, const struct sock *sk,
+							__u64 key, int oldstate, int newstate)
 {
-	__u32 slot = in_task() ? 0 : 1;
+	__u32 slot = in_task(btf, ctx) ? 0 : 1;
 	struct close_record *rec = bpf_map_lookup_elem(&scratch, &slot);
 	long err;
 
@@ -433,7 +467,7 @@ static __always_inline void on_state(bool btf, void *ctx, const struct sock *sk,
 	if (!rec) {
 		if (newstate == WC_TCP_CLOSE && oldstate == WC_TCP_CLOSE)
 			return;
-		rec = new_record(btf, sk, key, oldstate, newstate);
+		rec = new_record(btf, ctx, sk, key, oldstate, newstate);
 		if (!rec)
 			return;
 	}
@@ -446,14 +480,14 @@ static __always_inline void on_state(bool btf, void *ctx, const struct sock *sk,
 	push_state(rec, newstate);
 	switch (newstate) {
 	case WC_TCP_SYN_SENT:
-		if (in_task())
+		if (in_task(btf, ctx))
 			set_owner(rec);
 		break;
 	case WC_TCP_FIN_WAIT1: /* our FIN went first */
 	case WC_TCP_LAST_ACK:  /* our FIN answers theirs */
 		if (!rec->ts_first_fin_ns)
 			rec->ts_first_fin_ns = now;
-		set_closer(ctx, rec);
+		set_closer(btf, ctx, rec);
 		break;
 	case WC_TCP_CLOSE_WAIT:
 		if (!rec->ts_first_fin_ns)
@@ -477,7 +511,7 @@ static __always_inline void on_reset(bool btf, void *ctx, const struct sock *sk,
 	if (!rec->ts_first_fin_ns)
 		rec->ts_first_fin_ns = bpf_ktime_get_boot_ns();
 	if (sent)
-		set_closer(ctx, rec);
+		set_closer(btf, ctx, rec);
 }
 
 /* A retransmitted SYN is the last sight of a failing connect()'s local port. */
@@ -517,7 +551,8 @@ static __always_inline __u64 payload_time(const struct close_record *rec)
 
 /* Payload moved by a syscall on `sk`. Returns the socket's key, or 0 when
  * the socket is not tracked or nothing was moved. */
-static __always_inline __u64 on_io(bool btf, const struct sock *sk, int ret, int flags, bool sent)
+static __always_inline __u64 on_io(bool btf, const void *ctx, const struct sock *sk, int ret, int flags,
+				   bool sent)
 {
 	struct close_record *rec;
 	__u64 key;
@@ -535,7 +570,7 @@ static __always_inline __u64 on_io(bool btf, const struct sock *sk, int ret, int
 		goto owner; /* arrival time comes from sk_data_ready, not from the read */
 	rec->ts_last_payload_ns = payload_time(rec);
 owner:
-	if (!(rec->flags & WC_F_HAS_OWNER) && in_task())
+	if (!(rec->flags & WC_F_HAS_OWNER) && in_task(btf, ctx))
 		set_owner(rec);
 	return key;
 }

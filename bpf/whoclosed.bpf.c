@@ -25,7 +25,7 @@ static __always_inline void btf_state(void *ctx, const struct sock *sk, int olds
 	{									\
 		__u64 what_ = (what); /* first: it may generate the cookie */	\
 									\
-		if (!claim_hit(hook, sk ? read_cookie(true, sk) : 0, what_))		\
+		if (!claim_hit(ctx, hook, sk ? read_cookie(true, sk) : 0, what_))	\
 			return 0;						\
 		body;								\
 		if (copy)							\
@@ -73,7 +73,7 @@ int BPF_PROG(btf_retransmit, const struct sock *sk)
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(btf_send_length, struct sock *sk, int ret, int flags)
 {
-	__u64 key = on_io(true, sk, ret, flags, true);
+	__u64 key = on_io(true, ctx, sk, ret, flags, true);
 
 	if (key && !tls_syscall(key) && !libc_syscall(key, ret, true))
 		http_from_syscall(key, ret, true);
@@ -83,13 +83,14 @@ int BPF_PROG(btf_send_length, struct sock *sk, int ret, int flags)
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(btf_recv_length, struct sock *sk, int ret, int flags)
 {
-	__u64 key = on_io(true, sk, ret, flags, false);
+	__u64 key = on_io(true, ctx, sk, ret, flags, false);
 
 	if (key && !tls_syscall(key) && !libc_syscall(key, ret, false))
 		http_from_syscall(key, ret, false);
 	return 0;
 }
 
+/* The softirq flag, where in_task() cannot use the stack (see track.bpf.h). */
 SEC("tp_btf/softirq_entry")
 int BPF_PROG(btf_softirq_entry)
 {
@@ -251,7 +252,8 @@ int BPF_PROG(go_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	return 0;
 }
 
-/* ---- shared by every mode: softirq context, owners of accepted sockets ---- */
+/* ---- softirq context for the modes without BTF arguments (see in_task),
+ * owners of accepted sockets for every mode ---- */
 
 SEC("tracepoint/irq/softirq_entry")
 int tp_softirq_entry(void *ctx)

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <initializer_list>
 
 #include "loader/features.h"
@@ -47,20 +48,35 @@ struct ProgSpec {
     bool critical = false;
 };
 
+// Whether BPF programs with BTF arguments can tell a softirq from a task by
+// the stack their arguments live on (see in_task in bpf/track.bpf.h): x86-64
+// serves softirqs on the IRQ stack, except PREEMPT_RT kernels, which run
+// them in task context (and say so in /sys/kernel/realtime).
+bool softirqs_on_irq_stack() {
+#if defined(__x86_64__)
+    std::ifstream rt("/sys/kernel/realtime");
+    int realtime = 0;
+    return !(rt >> realtime) || realtime == 0;
+#else
+    return false;
+#endif
+}
+
 std::vector<ProgSpec> programs_for(struct whoclosed_bpf* s, AttachMode m) {
     auto& p = s->progs;
     std::vector<ProgSpec> common = {{p.tp_exit_accept4}, {p.tp_exit_accept}};
     std::vector<ProgSpec> out;
+    const bool stack_context = softirqs_on_irq_stack();
     switch (m) {
     case AttachMode::TpBtf:
-        out = {{p.btf_set_state, nullptr, true},   {p.btf_set_state_backup},
+        if (!stack_context) out = {{p.btf_softirq_entry}, {p.btf_softirq_exit}};
+        out.insert(out.end(), {{p.btf_set_state, nullptr, true},   {p.btf_set_state_backup},
                {p.btf_destroy, nullptr, true},     {p.btf_destroy_backup},
                {p.btf_send_reset, nullptr, true},  {p.btf_send_reset_backup},
                {p.btf_receive_reset, nullptr, true}, {p.btf_receive_reset_backup},
-               {p.btf_softirq_entry},              {p.btf_softirq_exit},
                {p.btf_retransmit, "tcp_retransmit_skb"},
                {p.btf_send_length, "sock_send_length"}, {p.btf_recv_length, "sock_recv_length"},
-               {p.btf_data_ready, "sk_data_ready"}};
+               {p.btf_data_ready, "sk_data_ready"}});
         break;
     case AttachMode::Tracepoint:
         out = {{p.tp_set_state, nullptr, true}, {p.tp_destroy, nullptr, true},
@@ -69,8 +85,8 @@ std::vector<ProgSpec> programs_for(struct whoclosed_bpf* s, AttachMode m) {
         break;
     case AttachMode::Fentry:
         out = {{p.fentry_set_state, nullptr, true}, {p.fentry_destroy, nullptr, true},
-               {p.fentry_send_reset, nullptr, true}, {p.fentry_receive_reset, nullptr, true},
-               {p.tp_softirq_entry}, {p.tp_softirq_exit}};
+               {p.fentry_send_reset, nullptr, true}, {p.fentry_receive_reset, nullptr, true}};
+        if (!stack_context) out.insert(out.end(), {{p.tp_softirq_entry}, {p.tp_softirq_exit}});
         break;
     case AttachMode::Kprobe:
         out = {{p.kprobe_set_state, nullptr, true}, {p.kprobe_destroy, nullptr, true},
@@ -121,6 +137,7 @@ void apply_config(struct whoclosed_bpf* s, const TracerConfig& cfg,
     ro->rx_hook = ro->io_hooks && has_prog(specs, s->progs.btf_data_ready);
     ro->http_syscall = cfg.http_syscall && ro->io_hooks;
     ro->capture_stacks = cfg.capture_stacks;
+    ro->stack_context = softirqs_on_irq_stack();
     bpf_map__set_max_entries(s->maps.socks, cfg.max_sockets);
     bpf_map__set_max_entries(s->maps.events, cfg.ring_bytes);
 }
