@@ -53,6 +53,7 @@ TEST(NdjsonSink, ContractExampleLine) {
     std::ostringstream out;
     NdjsonSink sink(out);
     sink.write(contract_example());
+    sink.flush();
     EXPECT_EQ(out.str(),
               R"({"type":"close","ts":"2026-11-25T10:00:00.123456789Z","cookie":8193,)"
               R"("netns":4026531840,"family":"ipv4",)"
@@ -167,6 +168,37 @@ TEST(Summary, AccumulatesAndPrintsTheContractLine) {
               "\n");
 }
 
+// A batch reaches the stream in one write at flush(), whole lines only: a
+// filebuf would hand each line of 1 KiB or more (stacks) to writev(2) alone.
+TEST(NdjsonSink, LinesReachTheStreamAtFlushWhole) {
+    std::ostringstream out;
+    NdjsonSink sink(out);
+    sink.write(contract_example());
+    sink.write(contract_example());
+    EXPECT_EQ(out.str(), "");
+    sink.flush();
+    const std::string text = out.str();
+    ASSERT_FALSE(text.empty());
+    EXPECT_EQ(text.back(), '\n');
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2);
+    EXPECT_EQ(text.substr(0, text.size() / 2), text.substr(text.size() / 2));
+    sink.flush();  // nothing pending: nothing written twice
+    EXPECT_EQ(out.str(), text);
+}
+
+TEST(NdjsonSink, SummaryIsWrittenAtOnce) {
+    std::ostringstream out;
+    NdjsonSink sink(out);
+    sink.write(contract_example());
+    Summary s;
+    s.attach_mode = "tp_btf";
+    s.http_mode = "auto";
+    sink.write_summary(s);
+    const std::string text = out.str();
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2);
+    EXPECT_NE(text.find("\"type\":\"summary\""), std::string::npos);
+}
+
 TEST(TextSink, OneHumanLinePerClose) {
     std::ostringstream out;
     TextSink sink(out);
@@ -179,6 +211,7 @@ TEST(TextSink, OneHumanLinePerClose) {
     ev.owner->comm = "we\x1b[1mird";
     ev.closer = std::nullopt;
     sink.write(ev);
+    sink.flush();
     EXPECT_EQ(out.str(),
               "2026-11-25T10:00:00.123456789Z 127.0.0.1:8081 -> 127.0.0.1:54722 server first_fin=local "
               "reset=none TIME_WAIT here reason=request_connection_close owner=server[4242] "

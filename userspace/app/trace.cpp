@@ -3,13 +3,11 @@
 #include <signal.h>
 
 #include <atomic>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <vector>
 
 #include "app/commands.h"
 #include "app/report_sink.h"
@@ -45,13 +43,8 @@ std::unique_ptr<EventSink> make_sink(bool text, std::ostream& out) {
 }  // namespace
 
 int run_trace(const TraceOptions& opts) {
-    // Lines are flushed once per drained batch (EventSink::flush): a buffer
-    // that holds a whole batch makes that one write(2), not one per 8 KiB.
-    static constexpr size_t kOutBuffer = 1 << 20;
-    static std::vector<char> out_buffer(kOutBuffer);
     std::ofstream file;
     if (opts.output) {
-        file.rdbuf()->pubsetbuf(out_buffer.data(), static_cast<std::streamsize>(out_buffer.size()));
         file.open(*opts.output, std::ios::out | std::ios::trunc);
         if (!file) {
             std::cerr << "whoclosed: error: cannot open -o " << *opts.output << ": "
@@ -59,8 +52,6 @@ int run_trace(const TraceOptions& opts) {
             return kExitFailure;
         }
     }
-    else
-        std::setvbuf(stdout, out_buffer.data(), _IOFBF, out_buffer.size());  // std::cout writes through stdio
     std::ostream& out = opts.output ? static_cast<std::ostream&>(file) : std::cout;
     install_stop_handlers();
 

@@ -33,21 +33,37 @@ public:
     LineSink(std::ostream& out, EventFormatter format_event, SummaryFormatter format_summary)
         : out_(out), format_event_(format_event), format_summary_(format_summary) {}
 
+    ~LineSink() override { flush(); }
     void write(const CloseEvent& ev) override { emit(format_event_(ev)); }
     void write_summary(const Summary& summary) override {
         emit(format_summary_(summary));
-        out_.flush();
+        flush();
     }
     bool good() const override { return out_.good(); }
-    void flush() override { out_.flush(); }
+    void flush() override {
+        if (!pending_.empty()) {
+            out_.write(pending_.data(), static_cast<std::streamsize>(pending_.size()));
+            pending_.clear();
+        }
+        out_.flush();
+    }
 
 private:
+    // Lines gather here until the batch ends: a filebuf hands any write of
+    // 1 KiB or more (an event with stacks) straight to writev(2).
+    static constexpr size_t kMaxPending = 1 << 20;
+
     void emit(const std::string& line) {
-        out_.write(line.data(), static_cast<std::streamsize>(line.size()));
-        out_.put('\n');
+        pending_.append(line);
+        pending_ += '\n';
+        if (pending_.size() >= kMaxPending) {
+            out_.write(pending_.data(), static_cast<std::streamsize>(pending_.size()));
+            pending_.clear();
+        }
     }
 
     std::ostream& out_;
+    std::string pending_;
     EventFormatter format_event_;
     SummaryFormatter format_summary_;
 };
