@@ -154,9 +154,11 @@ static __always_inline bool blameable_task(bool btf, const void *ctx)
  * running on this CPU: a softirq on top of a process-context hit, including
  * in the instants before the program's first and after its last instruction.
  * Each such hook therefore has WC_COPIES copies attached to the same
- * tracepoint, and whichever copy runs first for a hit handles it: a per-CPU,
- * per-level (task or softirq) note of the last hit handled tells the later
- * copies that this one is done. What no copy saw is counted as lost.
+ * tracepoint, and whichever copy runs first for a hit handles it: the first
+ * copy, whenever it runs, notes the hit in a per-CPU, per-level (task or
+ * softirq) slot; the last copy skips a hit it finds noted there and clears
+ * the note, and handles any other (one the guard kept from the first copy).
+ * What no copy saw is counted as lost.
  * Two copies cover every nesting TCP can produce: state changes happen in
  * process context or softirq, never in hard IRQ or NMI, so at most one hit
  * (a softirq's) can arrive while a copy runs, and then the other copy is
@@ -176,20 +178,28 @@ struct {
 	__type(value, struct hit_id);
 } last_hit SEC(".maps");
 
-/* True for the first copy that sees this hit; later copies get false. A hit
- * is the socket's cookie and what happened to it: the same socket cannot
- * have the same transition twice in a row at one level. */
-static __always_inline bool claim_hit(const void *ctx, __u32 hook, __u64 cookie, __u64 what)
+/* Whether this copy handles the hit: the socket's cookie and what happened to
+ * it. The note lives only from the first copy to the last, so the same hit
+ * seen again later is a new one: a socket that connect()s again after a
+ * refusal repeats CLOSE -> SYN_SENT, maybe with nothing else at task level
+ * on this CPU in between. */
+static __always_inline bool claim_hit(const void *ctx, __u32 hook, int copy, __u64 cookie, __u64 what)
 {
 	__u32 slot = hook * 2 + (in_task(true, ctx) ? 0 : 1);
 	struct hit_id *h = bpf_map_lookup_elem(&last_hit, &slot);
 
 	if (!h)
 		return true;
-	if (h->cookie == cookie && h->what == what)
+	if (copy == 0) {
+		h->cookie = cookie;
+		h->what = what;
+		return true;
+	}
+	if (h->cookie == cookie && h->what == what) {
+		h->cookie = 0;
+		h->what = 0;
 		return false;
-	h->cookie = cookie;
-	h->what = what;
+	}
 	return true;
 }
 

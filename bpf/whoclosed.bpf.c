@@ -25,7 +25,7 @@ static __always_inline void btf_state(void *ctx, const struct sock *sk, int olds
 	{									\
 		__u64 what_ = (what); /* first: it may generate the cookie */	\
 									\
-		if (!claim_hit(ctx, hook, sk ? read_cookie(true, sk) : 0, what_))	\
+		if (!claim_hit(ctx, hook, copy, sk ? read_cookie(true, sk) : 0, what_)) \
 			return 0;						\
 		body;								\
 		if (copy)							\

@@ -18,6 +18,8 @@
 #include <chrono>
 #include <cstring>
 #include <fcntl.h>
+#include <sched.h>
+#include <stdexcept>
 #include <optional>
 #include <vector>
 
@@ -84,8 +86,11 @@ std::optional<TcpSeen> next_tcp(int fd, int timeout_ms, Want want) {
     return std::nullopt;
 }
 
-// A SYN-ACK answering `syn` whose ACK number is 1000 bytes past the SYN.
-std::vector<uint8_t> bad_syn_ack(const TcpSeen& syn) {
+enum class Answer { BadSynAck, Refuse };
+
+// A frame answering `syn`: a SYN-ACK whose ACK number is 1000 bytes past the
+// SYN (unacceptable), or the RST+ACK a closed port sends (connection refused).
+std::vector<uint8_t> answer(const TcpSeen& syn, Answer how) {
     std::vector<uint8_t> f(sizeof(ether_header) + sizeof(iphdr) + sizeof(tcphdr), 0);
     auto* eth = reinterpret_cast<ether_header*>(f.data());
     std::memcpy(eth->ether_dhost, syn.src_mac, 6);
@@ -103,12 +108,17 @@ std::vector<uint8_t> bad_syn_ack(const TcpSeen& syn) {
     auto* tcp = reinterpret_cast<tcphdr*>(f.data() + sizeof(ether_header) + sizeof(iphdr));
     tcp->source = htons(syn.dport);
     tcp->dest = htons(syn.sport);
-    tcp->seq = htonl(0x12345678);
-    tcp->ack_seq = htonl(syn.seq + 1000);  // the client sent 1 (its SYN): unacceptable
     tcp->doff = 5;
-    tcp->syn = 1;
     tcp->ack = 1;
-    tcp->window = htons(65535);
+    if (how == Answer::BadSynAck) {
+        tcp->seq = htonl(0x12345678);
+        tcp->ack_seq = htonl(syn.seq + 1000);  // the client sent 1 (its SYN): unacceptable
+        tcp->syn = 1;
+        tcp->window = htons(65535);
+    } else {
+        tcp->ack_seq = htonl(syn.seq + 1);
+        tcp->rst = 1;
+    }
     uint8_t pseudo[12];
     std::memcpy(pseudo, &ip->saddr, 4);
     std::memcpy(pseudo + 4, &ip->daddr, 4);
@@ -135,34 +145,83 @@ std::string mac_of(const std::string& dev, const std::string& ns) {
     return mac;
 }
 
+// A veth pair to a namespace whose end owns no address the client dials:
+// a packet socket there plays the server by hand.
+class FakeServer {
+public:
+    FakeServer()
+        : ns_(unique("wc-s-")), root_if_(unique("wsr")), ns_if_(unique("wsn")),
+          veth_(root_if_, ns_if_, ns_, std::string(kRootIp) + "/29", "10.213.5.2/29") {
+        // The fake server's address resolves to the namespace's end, whose
+        // kernel does not own it and drops the frames: only the packet
+        // socket sees the SYN.
+        must_run("ip neigh replace " + std::string(kFakeServerIp) + " lladdr " + mac_of(ns_if_, ns_.name()) +
+                 " dev " + root_if_ + " nud permanent");
+        InNetNs in(ns_.name());
+        raw_ = Fd(socket(AF_PACKET, SOCK_RAW, htons(ETH_P_IP)));
+        if (!raw_) throw std::runtime_error(std::string("packet socket: ") + std::strerror(errno));
+        sockaddr_ll ll{};
+        ll.sll_family = AF_PACKET;
+        ll.sll_protocol = htons(ETH_P_IP);
+        ll.sll_ifindex = ifindex_ = static_cast<int>(if_nametoindex(ns_if_.c_str()));
+        if (ifindex_ <= 0 || bind(raw_.get(), reinterpret_cast<sockaddr*>(&ll), sizeof ll) != 0)
+            throw std::runtime_error(std::string("bind packet socket: ") + std::strerror(errno));
+    }
+
+    // The next SYN to `port`, within 5 s.
+    std::optional<TcpSeen> syn(int port) {
+        return next_tcp(raw_.get(), 5000, [port](const TcpSeen& s) {
+            return s.dport == port && (s.flags & 0x02) && !(s.flags & 0x10);
+        });
+    }
+    // Sends the answer to `syn` from this (the calling) task: the client's
+    // TCP handles it in the NET_RX softirq that runs on top of this sendto().
+    bool answer_syn(const TcpSeen& syn, Answer how) {
+        const std::vector<uint8_t> frame = answer(syn, how);
+        sockaddr_ll to{};
+        to.sll_family = AF_PACKET;
+        to.sll_protocol = htons(ETH_P_IP);
+        to.sll_ifindex = ifindex_;
+        to.sll_halen = 6;
+        std::memcpy(to.sll_addr, syn.src_mac, 6);
+        return sendto(raw_.get(), frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) ==
+               static_cast<ssize_t>(frame.size());
+    }
+    // A RST the client sent from `syn`'s port, within 5 s.
+    bool client_reset(const TcpSeen& syn) {
+        return next_tcp(raw_.get(), 5000, [&](const TcpSeen& s) {
+                   return s.sport == syn.sport && s.dport == syn.dport && (s.flags & 0x04);
+               }).has_value();
+    }
+
+private:
+    NetNs ns_;
+    std::string root_if_, ns_if_;
+    VethPair veth_;
+    Fd raw_;
+    int ifindex_ = 0;
+};
+
+SockAddr client_end(const TcpSeen& syn) {
+    char ip[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &syn.saddr, ip, sizeof ip);
+    return {ip, syn.sport};
+}
+
+void pin_to_this_cpu() {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu(), &one);
+    if (sched_setaffinity(0, sizeof one, &one) != 0) throw std::runtime_error("sched_setaffinity");
+}
+
 // tp_btf tells a softirq by the stack its hook's arguments are on; the
 // classic tracepoint mode by a flag the softirq_entry/exit hooks keep.
 class Softirq : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Softirq, ResetSentFromSoftirqBlamesNoTask) {
     WHOCLOSED_REQUIRE_ROOT();
-    NetNs ns(unique("wc-s-"));
-    const std::string root_if = unique("wsr"), ns_if = unique("wsn");
-    VethPair veth(root_if, ns_if, ns, std::string(kRootIp) + "/29", "10.213.5.2/29");
-    // The fake server's address resolves to the namespace's end, whose
-    // kernel does not own it and drops the frames: only the packet socket
-    // below sees the SYN.
-    must_run("ip neigh replace " + std::string(kFakeServerIp) + " lladdr " + mac_of(ns_if, ns.name()) +
-             " dev " + root_if + " nud permanent");
-
-    Fd raw;
-    {
-        InNetNs in(ns.name());
-        raw = Fd(socket(AF_PACKET, SOCK_RAW, htons(ETH_P_IP)));
-        ASSERT_TRUE(raw) << std::strerror(errno);
-        sockaddr_ll ll{};
-        ll.sll_family = AF_PACKET;
-        ll.sll_protocol = htons(ETH_P_IP);
-        ll.sll_ifindex = static_cast<int>(if_nametoindex(ns_if.c_str()));
-        ASSERT_GT(ll.sll_ifindex, 0);
-        ASSERT_EQ(bind(raw.get(), reinterpret_cast<sockaddr*>(&ll), sizeof ll), 0) << std::strerror(errno);
-    }
-
+    FakeServer server;
     auto t0 = std::chrono::steady_clock::now();
     TraceRunner tracer({"--port", std::to_string(kPort)}, {"WHOCLOSED_ATTACH_MODE=" + GetParam()});
     ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
@@ -181,38 +240,19 @@ TEST_P(Softirq, ResetSentFromSoftirqBlamesNoTask) {
         return 0;
     });
 
-    const auto syn = next_tcp(raw.get(), 5000, [](const TcpSeen& s) {
-        return s.dport == kPort && (s.flags & 0x02) && !(s.flags & 0x10);
-    });
+    const auto syn = server.syn(kPort);
     ASSERT_TRUE(syn) << "the client's SYN never reached the namespace";
-    const std::vector<uint8_t> reply = bad_syn_ack(*syn);
-    sockaddr_ll to{};
-    to.sll_family = AF_PACKET;
-    to.sll_protocol = htons(ETH_P_IP);
-    to.sll_halen = 6;
-    std::memcpy(to.sll_addr, syn->src_mac, 6);
-    {
-        InNetNs in(ns.name());
-        to.sll_ifindex = static_cast<int>(if_nametoindex(ns_if.c_str()));
-    }
-    ASSERT_EQ(sendto(raw.get(), reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
-              static_cast<ssize_t>(reply.size()))
-        << std::strerror(errno);
+    ASSERT_TRUE(server.answer_syn(*syn, Answer::BadSynAck)) << std::strerror(errno);
     // Ground truth: the client's kernel answered with a RST.
-    const auto rst = next_tcp(raw.get(), 5000, [&](const TcpSeen& s) {
-        return s.sport == syn->sport && s.dport == kPort && (s.flags & 0x04);
-    });
-    ASSERT_TRUE(rst) << "no RST answered the bad SYN-ACK";
+    ASSERT_TRUE(server.client_reset(*syn)) << "no RST answered the bad SYN-ACK";
     send_token(client.ctl());
     EXPECT_EQ(client.wait(), 0) << "the client's socket left SYN_SENT before its close";
     ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
 
-    char client_ip[INET_ADDRSTRLEN] = {};
-    inet_ntop(AF_INET, &syn->saddr, client_ip, sizeof client_ip);
-    const SockAddr local{client_ip, syn->sport}, remote{kFakeServerIp, kPort};
+    const SockAddr local = client_end(*syn), remote{kFakeServerIp, kPort};
     const auto events = tracer.events_for_port(kPort);
     const nlohmann::json* ev = find_close(events, local, remote);
-    ASSERT_TRUE(ev) << "no event for " << client_ip << ":" << syn->sport;
+    ASSERT_TRUE(ev) << "no event for " << local.addr << ":" << local.port;
     EXPECT_EQ((*ev)["states"], nlohmann::json({"SYN_SENT", "CLOSE"}));
     EXPECT_EQ((*ev)["reset"], "sent");
     EXPECT_EQ((*ev)["role"], "client");
@@ -226,6 +266,70 @@ TEST_P(Softirq, ResetSentFromSoftirqBlamesNoTask) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, Softirq, ::testing::Values("tp_btf", "tracepoint"));
+
+// connect() refused by a RST that arrives in a softirq, then connect() again
+// on the same socket: two lives, two events. Both CLOSE -> SYN_SENT hits
+// come from the same task on the same CPU with nothing at task level in
+// between, so a guard remembering the last task-level hit per CPU would
+// take the second for the first one seen again, and lose the new life.
+TEST(Softirq, ReconnectAfterARefusalInSoftirqIsANewLife) {
+    WHOCLOSED_REQUIRE_ROOT();
+    constexpr int kOpenPort = kPort + 1;
+    FakeServer server;
+    pin_to_this_cpu();  // the child inherits it: every hit on one CPU
+    auto t0 = std::chrono::steady_clock::now();
+    TraceRunner tracer({"--port", std::to_string(kPort) + "," + std::to_string(kOpenPort)});
+    ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
+    Fd listener = listen_tcp(kRootIp, kOpenPort);
+
+    Child client([&](int ctl) {
+        set_thread_comm(kClientComm);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        inet_pton(AF_INET, kFakeServerIp, &to.sin_addr);
+        to.sin_port = htons(kPort);
+        if (connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0 || errno != ECONNREFUSED) return 2;
+        inet_pton(AF_INET, kRootIp, &to.sin_addr);
+        to.sin_port = htons(kOpenPort);
+        if (connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) return 3;
+        write_bytes(fd, 10);
+        close(fd);
+        recv_token(ctl);
+        return 0;
+    });
+    const auto syn = server.syn(kPort);
+    ASSERT_TRUE(syn) << "the client's SYN never reached the namespace";
+    usleep(20 * 1000);  // the client is asleep in connect(), its socket unlocked
+    ASSERT_TRUE(server.answer_syn(*syn, Answer::Refuse)) << std::strerror(errno);
+    Fd conn = accept_tcp(listener.get());
+    const SockAddr second_local = peer_of(conn.get());
+    read_bytes(conn.get(), 10);
+    EXPECT_EQ(read_until_eof(conn.get()), 0u);
+    conn.reset();
+    send_token(client.ctl());
+    EXPECT_EQ(client.wait(), 0) << "the client's connects did not go as planned";
+    usleep(50 * 1000);
+    ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+
+    const auto refused = tracer.events_for_port(kPort);
+    const nlohmann::json* first = find_close(refused, client_end(*syn), {kFakeServerIp, kPort});
+    ASSERT_TRUE(first) << "no event for the refused connect";
+    EXPECT_EQ((*first)["states"], nlohmann::json({"SYN_SENT", "CLOSE"}));
+    EXPECT_EQ((*first)["reset"], "received");
+    EXPECT_EQ((*first)["owner"]["pid"], client.pid());
+
+    const auto open = tracer.events_for_port(kOpenPort);
+    const nlohmann::json* second = find_close(open, second_local, {kRootIp, kOpenPort});
+    ASSERT_TRUE(second) << "no event for the second life";
+    EXPECT_EQ((*second)["states"],
+              nlohmann::json({"SYN_SENT", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSE"}));
+    EXPECT_EQ((*second)["first_fin"], "local");
+    EXPECT_EQ((*second)["owner"]["pid"], client.pid());
+    EXPECT_EQ((*second)["closer"]["pid"], client.pid());
+    EXPECT_EQ((*first)["cookie"], (*second)["cookie"]);  // one socket, two lives
+    EXPECT_LT(ms_since(t0), 60000);
+}
 
 }  // namespace
 }  // namespace whoclosed::testing
