@@ -76,10 +76,6 @@ struct close_record {
 	unsigned long long rx_mark;           /* kernel bookkeeping: tcp bytes_received last seen */
 	unsigned long long owner_cgroup;      /* cgroup v2 id */
 	unsigned long long closer_cgroup;
-	/* The closer's user stack, innermost first, inline: its addresses mean
-	 * something only in the closer's address space, so a shared stack map
-	 * would churn ids and cost userspace a lookup per event. */
-	unsigned long long ustack[WC_USTACK_DEPTH];
 	unsigned char saddr[16];              /* network order; IPv4 in the first 4 bytes */
 	unsigned char daddr[16];
 	unsigned int owner_pid;
@@ -95,6 +91,11 @@ struct close_record {
 	unsigned char states[WC_MAX_STATES];  /* enum wc_tcp_state, in order */
 	char owner_comm[WC_COMM_LEN];
 	char closer_comm[WC_COMM_LEN];
+	/* The closer's user stack, innermost first, inline: its addresses mean
+	 * something only in the closer's address space, so a shared stack map
+	 * would churn ids and cost userspace a lookup per event. Last, so that
+	 * the fields every state change touches share the first cache lines. */
+	unsigned long long ustack[WC_USTACK_DEPTH];
 };
 
 /* Where HTTP bytes were read from (http_record.source). */
