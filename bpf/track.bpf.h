@@ -287,12 +287,106 @@ static __always_inline void capture_addrs(bool btf, struct close_record *rec, co
 	}
 }
 
-static __always_inline void set_owner(struct close_record *rec)
+/* Processes already announced to the reader (see struct process_note). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u8);
+} processes_noted SEC(".maps");
+
+extern int bpf_iter_task_vma_new(struct bpf_iter_task_vma *it, struct task_struct *task, __u64 addr) __weak __ksym;
+extern struct vm_area_struct *bpf_iter_task_vma_next(struct bpf_iter_task_vma *it) __weak __ksym;
+extern void bpf_iter_task_vma_destroy(struct bpf_iter_task_vma *it) __weak __ksym;
+
+#define VM_EXEC 0x00000004
+
+/* The current process's executable file mappings (Linux >= 6.7 has the VMA
+ * iterator; elsewhere the note carries none and the reader's snapshot is
+ * all there is). Only where the task is a BTF pointer (tp_btf). */
+static __always_inline void walk_modules(struct process_note *note)
+{
+	struct bpf_iter_task_vma it;
+	struct vm_area_struct *vma;
+
+	if (!bpf_iter_task_vma_new) /* a weak kfunc this kernel lacks resolves to 0 */
+		return;
+	bpf_iter_task_vma_new(&it, bpf_get_current_task_btf(), 0);
+	while ((vma = bpf_iter_task_vma_next(&it))) {
+		__u32 n = note->nmodules;
+		struct module_entry *m;
+		struct file *file;
+
+		if (n >= WC_MAX_MODULES)
+			break;
+		file = vma->vm_file;
+		if (!(vma->vm_flags & VM_EXEC) || !file)
+			continue;
+		m = &note->modules[n];
+		m->start = vma->vm_start;
+		m->end = vma->vm_end;
+		m->pgoff = vma->vm_pgoff;
+		m->inode = file->f_inode->i_ino;
+		m->dev = file->f_inode->i_sb->s_dev;
+		bpf_probe_read_kernel_str(m->name, sizeof(m->name), file->f_path.dentry->d_name.name);
+		note->nmodules = n + 1;
+	}
+	bpf_iter_task_vma_destroy(&it);
+}
+
+/* Tells the reader, once per process (and again after an exec, see
+ * forget_process), to snapshot the process's mappings while it lives. The
+ * wake-up is forced: a short-lived client may be gone within milliseconds. */
+static __always_inline void note_process(__u32 tgid, bool btf)
+{
+	struct process_note *note;
+	__u8 one = 1;
+
+	if (!capture_stacks || bpf_map_lookup_elem(&processes_noted, &tgid))
+		return;
+	note = bpf_ringbuf_reserve(&events, sizeof(*note), 0);
+	if (!note)
+		return; /* its frames may print as [unknown]; no event is lost */
+	note->pid = tgid;
+	note->magic = WC_PROCESS_NOTE_MAGIC;
+	note->nmodules = 0;
+	if (btf)
+		walk_modules(note);
+	bpf_ringbuf_submit(note, BPF_RB_FORCE_WAKEUP);
+	bpf_map_update_elem(&processes_noted, &tgid, &one, BPF_ANY);
+}
+
+static __always_inline void forget_process(__u32 tgid)
+{
+	if (capture_stacks)
+		bpf_map_delete_elem(&processes_noted, &tgid);
+}
+
+static __always_inline void set_owner(struct close_record *rec, bool btf)
 {
 	rec->owner_pid = bpf_get_current_pid_tgid() >> 32;
+	note_process(rec->owner_pid, btf);
 	rec->owner_cgroup = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(rec->owner_comm, sizeof(rec->owner_comm));
 	rec->flags |= WC_F_HAS_OWNER;
+}
+
+/* The user registers at the system call and the stack words above them, in
+ * place of a frame-pointer walk that found next to nothing (see
+ * WC_F_USTACK_RAW): userspace unwinds them with .eh_frame rules. */
+static __always_inline void capture_raw_user_stack(struct close_record *rec)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	__u64 sp = BPF_CORE_READ(regs, sp);
+
+	rec->ustack[0] = BPF_CORE_READ(regs, ip);
+	rec->ustack[1] = sp;
+	rec->ustack[2] = BPF_CORE_READ(regs, bp);
+	if (!rec->ustack[0] || bpf_probe_read_user(&rec->ustack[3], sizeof(rec->ustack) - 3 * sizeof(__u64),
+						   (const void *)sp))
+		return; /* keep the frame-pointer walk's frames */
+	rec->ustack_len = WC_USTACK_DEPTH;
+	rec->flags |= WC_F_USTACK_RAW;
 }
 
 static __always_inline void capture_closer_stacks(void *ctx, struct close_record *rec)
@@ -307,6 +401,8 @@ static __always_inline void capture_closer_stacks(void *ctx, struct close_record
 	rec->ustack_len = n >= 0 ? n / sizeof(rec->ustack[0]) : -1;
 	if (rec->kstack_id < 0 || n < 0)
 		count(WC_CNT_STACK_LOST);
+	if (n > 0 && rec->ustack_len <= WC_USTACK_FP_MIN)
+		capture_raw_user_stack(rec);
 }
 
 /* The task now in process context sent this socket's FIN or RST. */
@@ -491,7 +587,7 @@ static __always_inline void on_state(bool btf, void *ctx, const struct sock *sk,
 	switch (newstate) {
 	case WC_TCP_SYN_SENT:
 		if (in_task(btf, ctx))
-			set_owner(rec);
+			set_owner(rec, btf);
 		break;
 	case WC_TCP_FIN_WAIT1: /* our FIN went first */
 	case WC_TCP_LAST_ACK:  /* our FIN answers theirs */
@@ -581,7 +677,7 @@ static __always_inline __u64 on_io(bool btf, const void *ctx, const struct sock 
 	rec->ts_last_payload_ns = payload_time(rec);
 owner:
 	if (!(rec->flags & WC_F_HAS_OWNER) && in_task(btf, ctx))
-		set_owner(rec);
+		set_owner(rec, btf);
 	return key;
 }
 
@@ -641,7 +737,7 @@ static __always_inline void on_accept(long fd)
 	struct close_record *rec = tracked(false, fd_socket(fd), &key);
 
 	if (rec)
-		set_owner(rec);
+		set_owner(rec, false);
 }
 
 #endif

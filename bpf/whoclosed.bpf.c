@@ -245,6 +245,14 @@ int BPF_KPROBE(go_net_ret)
 	return 0;
 }
 
+/* An exec replaces the mappings a process_note made the reader snapshot. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(btf_exec_forget, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	forget_process(p->tgid);
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(go_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {

@@ -10,6 +10,7 @@
 #define WC_HTTP_HEAD 512       /* bytes kept of the last request and response head */
 #define WC_STACK_DEPTH 48      /* frames kept of a closing kernel stack */
 #define WC_USTACK_DEPTH 32     /* frames kept of a closing user stack (in the record) */
+#define WC_USTACK_FP_MIN 2     /* a frame-pointer walk this short means no frame pointers */
 
 /* TCP states as the kernel numbers them (include/net/tcp_states.h). */
 enum wc_tcp_state {
@@ -46,6 +47,11 @@ enum wc_record_flags {
 	 * gone, its last hook runs never arrived), see correlate/stale_records.h. */
 	WC_F_RECOVERED = 1u << 13,
 	WC_F_TIME_WAIT_SEEN = 1u << 14, /* with RECOVERED: a timewait socket has its cookie */
+	/* ustack holds the closer's user ip, sp and bp at the system call, then
+	 * the stack words from sp up: its frame-pointer walk found at most
+	 * WC_USTACK_FP_MIN frames (code built without frame pointers), and
+	 * userspace unwinds with the binaries' .eh_frame instead. */
+	WC_F_USTACK_RAW = 1u << 15,
 };
 
 /* Indexes of the per-CPU drop/health counters (map "counters"). */
@@ -120,6 +126,32 @@ struct http_record {
 	char req[WC_HTTP_HEAD];
 	char resp[WC_HTTP_HEAD];
 };
+
+/* A process was first seen owning a socket while stacks are captured: the
+ * reader snapshots its mappings now, while it lives, so that its frames
+ * resolve even if it exits right after closing (curl). In case it is gone
+ * by the time the reader gets to it, the note also carries the process's
+ * executable file mappings as the kernel saw them. Ring samples of exactly
+ * this size are notes; close records have other sizes. */
+#define WC_MAX_MODULES 48
+#define WC_MODULE_NAME 56
+struct module_entry {
+	unsigned long long start, end;  /* [start, end) in the process */
+	unsigned long long pgoff;       /* file offset of start, in pages */
+	unsigned long long inode;
+	unsigned int dev;               /* kernel dev_t: major << 20 | minor */
+	char name[WC_MODULE_NAME];      /* the file's name (no directory) */
+	unsigned int pad;
+};
+
+struct process_note {
+	unsigned int pid;     /* thread-group id */
+	unsigned int magic;   /* WC_PROCESS_NOTE_MAGIC */
+	unsigned int nmodules;
+	unsigned int pad;
+	struct module_entry modules[WC_MAX_MODULES];
+};
+#define WC_PROCESS_NOTE_MAGIC 0x50524f43u /* "PROC" */
 
 struct close_record_http {
 	struct close_record base;

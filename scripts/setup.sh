@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   # build
   build-essential cmake pkg-config clang llvm
-  libbpf-dev bpftool libelf-dev zlib1g-dev libcli11-dev libcapstone-dev
+  libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcli11-dev libcapstone-dev
   googletest libgtest-dev nlohmann-json3-dev libssl-dev openssl ca-certificates
   # test peers and ground truth
   golang-go nginx curl tcpdump iproute2 procps psmisc python3

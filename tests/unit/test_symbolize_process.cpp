@@ -124,6 +124,43 @@ TEST_F(ProcessSymbolizerTest, RememberedProcessResolvesAfterItExits) {
     EXPECT_NE(sym.resolve(pid, child.nanosleep_addr()).find("nanosleep"), std::string::npos);
 }
 
+// What struct process_note carries when the reader came too late: file
+// names without directories and (dev, inode). Files are found by name in
+// the scan directories and used only when their identity matches.
+TEST_F(ProcessSymbolizerTest, KernelListedModulesResolveAfterTheProcessExited) {
+    Helper child(at("helper"));
+    ASSERT_NE(child.target_addr(), 0u);
+    const pid_t pid = child.pid();
+    const auto maps = read_proc_maps("/proc", pid);
+    ASSERT_TRUE(maps && !maps->empty());
+    child.stop();
+    std::vector<Module> listed;
+    std::vector<std::string> dirs = {dir_->path()};
+    for (Module m : *maps) {
+        if (!m.is_file()) continue;
+        const std::string path = m.path;
+        const size_t slash = path.rfind('/');
+        dirs.push_back(path.substr(0, slash));
+        m.path = path.substr(slash + 1);
+        listed.push_back(m);
+    }
+    ProcessSymbolizer::Options options = no_scan();
+    options.scan_dirs = dirs;
+    ProcessSymbolizer sym(options);
+    EXPECT_FALSE(sym.remember(pid));  // gone: /proc has nothing left
+    sym.remember_modules(pid, listed);
+    EXPECT_EQ(sym.resolve(pid, child.target_addr()), "whoclosed_target");
+    EXPECT_NE(sym.resolve(pid, child.nanosleep_addr()).find("nanosleep"), std::string::npos);
+
+    // A file of that name whose identity differs is not used.
+    std::vector<Module> wrong = listed;
+    for (Module& m : wrong) m.inode += 1;
+    ProcessSymbolizer other(options);
+    other.remember_modules(pid, wrong);
+    EXPECT_EQ(other.resolve(pid, child.target_addr()).rfind("[helper]+0x", 0), 0u)
+        << other.resolve(pid, child.target_addr());
+}
+
 TEST_F(ProcessSymbolizerTest, UnresolvableFramePrintsModuleAndFileOffset) {
     Helper child(at("helper.stripped"));
     ASSERT_NE(child.target_addr(), 0u);

@@ -1,6 +1,10 @@
 #include "app/stack_resolver.h"
 
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstring>
 #include <cstdio>
 
 namespace whoclosed {
@@ -37,6 +41,37 @@ StackFrames StackResolver::kernel(int id) {
         frames.push_back(name ? *name : hex_address(ip));  // unresolved, never dropped
     }
     return kernel_cache_.put(id, StackFrames(std::move(frames)));
+}
+
+void StackResolver::remember(const process_note& note) {
+    const auto pid = static_cast<pid_t>(note.pid);
+    if (processes_.remember(pid)) return;
+    std::vector<Module> modules;
+    const unsigned n = std::min<unsigned>(note.nmodules, WC_MAX_MODULES);
+    for (unsigned i = 0; i < n; ++i) {
+        const module_entry& e = note.modules[i];
+        Module m;
+        m.start = e.start;
+        m.end = e.end;
+        m.offset = e.pgoff * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+        m.inode = e.inode;
+        m.dev = makedev(e.dev >> 20, e.dev & 0xfffff);  // the kernel's dev_t, as stat() encodes it
+        m.path.assign(e.name, strnlen(e.name, sizeof e.name));
+        if (m.end > m.start) modules.push_back(std::move(m));
+    }
+    processes_.remember_modules(pid, std::move(modules));
+}
+
+StackFrames StackResolver::user(const close_record& rec) {
+    const auto pid = static_cast<pid_t>(rec.closer_pid);
+    if (!(rec.flags & WC_F_USTACK_RAW) || rec.ustack_len < 3)
+        return user(rec.ustack, rec.ustack_len, pid);
+    const UserRegs regs{rec.ustack[0], rec.ustack[1], rec.ustack[2]};
+    const std::span<const uint64_t> words(reinterpret_cast<const uint64_t*>(rec.ustack) + 3,
+                                          static_cast<size_t>(std::min(rec.ustack_len, WC_USTACK_DEPTH)) - 3);
+    const std::vector<uint64_t> ips = processes_.unwind(pid, regs, words, WC_USTACK_DEPTH);
+    std::vector<unsigned long long> frames(ips.begin(), ips.end());
+    return user(frames.data(), static_cast<int>(frames.size()), pid);
 }
 
 StackFrames StackResolver::user(const unsigned long long* ips, int len, pid_t pid) {

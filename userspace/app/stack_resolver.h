@@ -21,12 +21,18 @@ class StackResolver {
 public:
     explicit StackResolver(const Tracer& tracer);
 
+    // Snapshots a process's mappings (see struct process_note): from /proc
+    // while it lives, else from the kernel's list in the note.
+    void remember(const process_note& note);
+
     // Innermost first; empty when the id is negative or the stack is gone.
     StackFrames kernel(int id);
     // The user frames a record carries (addresses in process pid), innermost
     // first; cached per (pid, addresses), so a process that keeps closing
     // through the same code is symbolized once.
     StackFrames user(const unsigned long long* ips, int len, pid_t pid);
+    // The same from a record: with WC_F_USTACK_RAW, unwound with .eh_frame first.
+    StackFrames user(const close_record& rec);
 
 private:
     struct PairHash {

@@ -118,7 +118,18 @@ TraceSession::TraceSession(const TraceOptions& opts, TracerConfig cfg, std::uniq
       stacks_(*tracer_),
       started_(std::chrono::steady_clock::now()) {}
 
+static_assert(sizeof(process_note) != sizeof(close_record) && sizeof(process_note) != sizeof(close_record_http),
+              "ring samples are told apart by their size");
+
 void TraceSession::handle(const void* data, size_t size, EventSink& sink) {
+    if (size == sizeof(process_note)) {
+        auto note = std::make_unique<process_note>();
+        std::memcpy(note.get(), data, sizeof *note);
+        if (note->magic == WC_PROCESS_NOTE_MAGIC) {
+            stacks_.remember(*note);
+            return;
+        }
+    }
     if (limit_reached()) return;
     std::string error;
     auto rec = decode_close_record(data, size, &error);
@@ -132,7 +143,7 @@ void TraceSession::handle(const void* data, size_t size, EventSink& sink) {
     CloseEvent ev = correlator_.build(*rec, http ? &*http : nullptr);
     if (ev.closer && (rec->flags & WC_F_STACKS)) {
         ev.closer->kernel_stack = stacks_.kernel(rec->kstack_id);
-        ev.closer->user_stack = stacks_.user(rec->ustack, rec->ustack_len, static_cast<pid_t>(rec->closer_pid));
+        ev.closer->user_stack = stacks_.user(*rec);
     }
     sink.write(ev);
     summary_.add(ev);

@@ -65,6 +65,7 @@ std::optional<ElfSymbols> ElfSymbols::open(const std::string& path, std::string*
     }
     s.load_go(*file);
     s.finish_symbols();
+    if (!s.go_) s.cfi_ = CallFrameInfo::from(std::move(*file));
     return s;
 }
 

@@ -7,11 +7,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "symbolize/elf_file.h"
+#include "symbolize/call_frame_info.h"
 #include "symbolize/go_symbols.h"
 
 namespace whoclosed {
@@ -42,6 +44,9 @@ public:
     // Go name first (pclntab), then the ELF symbol, C++ names demangled.
     std::optional<std::string> resolve_vaddr(uint64_t vaddr) const;
     std::optional<std::string> resolve_file_offset(uint64_t file_offset) const;
+    // The binary's .eh_frame rules, kept open for unwinding; nullptr for Go
+    // binaries (they keep frame pointers) and files without them.
+    const CallFrameInfo* call_frame_info() const { return cfi_.get(); }
 
 private:
     struct Symbol {
@@ -65,6 +70,7 @@ private:
     std::vector<Symbol> symbols_;
     std::string names_;
     std::optional<GoSymbols> go_;
+    std::shared_ptr<const CallFrameInfo> cfi_;
 };
 
 }  // namespace whoclosed

@@ -1,5 +1,8 @@
 #include "symbolize/process_symbolizer.h"
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <cstdio>
 
 namespace whoclosed {
@@ -39,6 +42,29 @@ bool ProcessSymbolizer::remember_locked(pid_t pid) {
     return true;
 }
 
+void ProcessSymbolizer::remember_modules(pid_t pid, std::vector<Module> modules) {
+    std::lock_guard lock(mutex_);
+    if (processes_.get(pid) != nullptr || modules.empty()) return;
+    for (Module& m : modules) {
+        const std::string name = m.path;
+        m.path.clear();
+        if (name.empty() || name.find('/') != std::string::npos) continue;
+        for (const std::string& dir : options_.scan_dirs) {
+            struct stat st;
+            const std::string path = dir + "/" + name;
+            if (::stat(path.c_str(), &st) == 0 && st.st_ino == m.inode && st.st_dev == m.dev) {
+                m.path = path;
+                break;
+            }
+        }
+        if (m.path.empty()) m.path = "[" + name + "]";  // prints by name, never opened
+    }
+    std::sort(modules.begin(), modules.end(), [](const Module& a, const Module& b) { return a.start < b.start; });
+    for (const Module& m : modules)
+        if (m.is_file()) binary_for(pid, m);
+    processes_.put(pid, std::move(modules));
+}
+
 // Opened through the process while it lives: map_files reaches the exact
 // file even when deleted or replaced, root/ reaches it inside a container.
 BinaryPtr ProcessSymbolizer::binary_for(pid_t pid, const Module& module) {
@@ -61,6 +87,35 @@ std::string ProcessSymbolizer::resolve_in_module(pid_t pid, const Module& module
         return hex_offset(module.display_name(), file_offset);
     }
     return hex_offset(module.display_name(), ip - module.start);
+}
+
+std::vector<uint64_t> ProcessSymbolizer::unwind(pid_t pid, UserRegs regs, std::span<const uint64_t> stack,
+                                                size_t max_frames) {
+    std::lock_guard lock(mutex_);
+    const uint64_t base = regs.sp;
+    const StackReader read = [&](uint64_t addr, uint64_t& value) {
+        if (addr < base || (addr - base) % 8 != 0 || (addr - base) / 8 >= stack.size()) return false;
+        value = stack[(addr - base) / 8];
+        return true;
+    };
+    std::vector<uint64_t> frames{regs.ip};
+    while (frames.size() < max_frames) {
+        // A return address follows its call: look up the call's own rules.
+        const uint64_t at = frames.size() == 1 ? regs.ip : regs.ip - 1;
+        const std::vector<Module>* modules = processes_.get(pid);
+        const Module* module = modules ? find_module(*modules, at) : nullptr;
+        if (module == nullptr && remember_locked(pid)) {
+            modules = processes_.get(pid);
+            module = find_module(*modules, at);
+        }
+        if (module == nullptr || !module->is_file()) break;
+        BinaryPtr binary = binary_for(pid, *module);
+        const CallFrameInfo* cfi = binary ? binary->call_frame_info() : nullptr;
+        const auto vaddr = binary ? binary->vaddr_of_offset(at - module->start + module->offset) : std::nullopt;
+        if (cfi == nullptr || !vaddr || !cfi->step(*vaddr, regs, read) || regs.ip == 0) break;
+        frames.push_back(regs.ip);
+    }
+    return frames;
 }
 
 std::string ProcessSymbolizer::resolve(pid_t pid, uint64_t ip) {

@@ -38,10 +38,22 @@ public:
     // map, so its frames resolve after it exits. Call it when a process is
     // first seen and again after exec. False if the process is gone.
     bool remember(pid_t pid);
+    // For a process already gone: its executable file mappings as the kernel
+    // listed them (struct process_note), with only each file's name and
+    // identity. Files are looked for by name in the scan directories and
+    // kept when their (dev, inode) match. Does nothing if the process's
+    // own snapshot is known.
+    void remember_modules(pid_t pid, std::vector<Module> modules);
 
     // One frame of pid's user stack: "main.closeIt", "nanosleep",
     // "libfoo.so+0x1a2b" (file offset) or "[unknown]+0x7f..." (no mapping known).
     std::string resolve(pid_t pid, uint64_t ip);
+
+    // The return addresses above `regs.ip` (itself first), found with the
+    // binaries' .eh_frame rules from the registers at a system call and the
+    // stack words captured from regs.sp up; at most max_frames, fewer where
+    // the rules or the captured bytes run out.
+    std::vector<uint64_t> unwind(pid_t pid, UserRegs regs, std::span<const uint64_t> stack, size_t max_frames);
 
     // A build-id frame: the binary's function name, else "file+0xoffset",
     // else "[buildid:<first 8 bytes hex>]+0xoffset".

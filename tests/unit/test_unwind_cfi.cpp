@@ -1,0 +1,117 @@
+// Unwinding with .eh_frame rules: a helper built here without frame
+// pointers captures, in its innermost function, what the kernel captures at
+// a close (ip, sp, bp and the stack words above sp), prints them and waits.
+// Ground truth: the helper's own call chain, leaf -> middle -> outer -> main.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <vector>
+
+#include "symbolize/process_symbolizer.h"
+#include "symbolize_fixture.h"
+
+namespace whoclosed {
+namespace {
+
+constexpr int kWords = 29;  // what the kernel keeps after ip, sp, bp (WC_USTACK_DEPTH - 3)
+
+constexpr const char* kHelper = R"(#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+static unsigned long regs[3], words[29];
+static volatile int sink;
+__attribute__((noinline)) void wc_leaf(int depth) {
+    unsigned long ip, sp, bp;
+    __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2" : "=r"(ip), "=r"(sp), "=r"(bp));
+    regs[0] = ip; regs[1] = sp; regs[2] = bp;
+    memcpy(words, (void *)sp, sizeof(words));
+    sink = depth;
+}
+__attribute__((noinline)) void wc_middle(int depth) { volatile char pad[40]; pad[0] = (char)depth; wc_leaf(depth + pad[0]); sink += pad[0]; }
+__attribute__((noinline)) void wc_outer(int depth) { volatile char pad[24]; pad[0] = (char)depth; wc_middle(depth + 1); sink += pad[0]; }
+int main(void) {
+    wc_outer(1);
+    printf("%lx %lx %lx", regs[0], regs[1], regs[2]);
+    for (int i = 0; i < 29; i++) printf(" %lx", words[i]);
+    printf("\n");
+    fflush(stdout);
+    pause();
+    return sink;
+}
+)";
+
+class CfiUnwindTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        dir_ = new symtest::ScratchDir();
+        symtest::write_file(at("helper.c"), kHelper);
+        built_ = symtest::run("gcc -O2 -fomit-frame-pointer -fno-optimize-sibling-calls -fPIE -pie -o " +
+                              at("helper") + " " + at("helper.c"))
+                     .code == 0;
+    }
+    static void TearDownTestSuite() {
+        delete dir_;
+        dir_ = nullptr;
+    }
+    static std::string at(const std::string& name) { return *dir_ / name; }
+    static symtest::ScratchDir* dir_;
+    static bool built_;
+};
+symtest::ScratchDir* CfiUnwindTest::dir_ = nullptr;
+bool CfiUnwindTest::built_ = false;
+
+TEST_F(CfiUnwindTest, FramePointerLessCallChainFromRegistersAndStackWords) {
+    ASSERT_TRUE(built_) << "could not build the helper with gcc";
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    const std::string binary = at("helper");
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(fds[1], 1);
+        ::execl(binary.c_str(), binary.c_str(), nullptr);
+        ::_exit(127);
+    }
+    ::close(fds[1]);
+    FILE* out = ::fdopen(fds[0], "r");
+    ASSERT_NE(out, nullptr);
+    UserRegs regs;
+    std::vector<uint64_t> words(kWords);
+    bool parsed = std::fscanf(out, "%lx %lx %lx", &regs.ip, &regs.sp, &regs.bp) == 3;
+    for (auto& w : words) parsed = parsed && std::fscanf(out, "%lx", &w) == 1;
+    std::fclose(out);
+
+    ProcessSymbolizer::Options options;
+    options.scan_dirs.clear();
+    ProcessSymbolizer sym(options);
+    std::vector<std::string> names;
+    if (parsed) {
+        for (uint64_t ip : sym.unwind(pid, regs, words, 32)) names.push_back(sym.resolve(pid, ip));
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+
+    ASSERT_TRUE(parsed) << "the helper printed no registers";
+    ASSERT_GE(names.size(), 4u) << ::testing::PrintToString(names);
+    EXPECT_EQ(names[0], "wc_leaf");
+    EXPECT_EQ(names[1], "wc_middle");
+    EXPECT_EQ(names[2], "wc_outer");
+    EXPECT_EQ(names[3], "main");
+}
+
+// Without the stack words the rules need, unwinding stops at the first frame
+// rather than guessing.
+TEST_F(CfiUnwindTest, NoStackWordsNoCallers) {
+    ASSERT_TRUE(built_) << "could not build the helper with gcc";
+    ProcessSymbolizer sym;
+    UserRegs regs{reinterpret_cast<uint64_t>(&CfiUnwindTest::SetUpTestSuite), 0x1000, 0};
+    const auto frames = sym.unwind(::getpid(), regs, {}, 32);
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_EQ(frames[0], regs.ip);
+}
+
+}  // namespace
+}  // namespace whoclosed
