@@ -15,6 +15,7 @@
 #define IPPROTO_TCP 6
 #define PF_EXITING 0x00000004
 #define PF_KTHREAD 0x00200000
+#define VM_EXEC 0x00000004
 
 /* Set by userspace before load. */
 const volatile __u32 filter_pid = 0;
@@ -299,7 +300,6 @@ extern int bpf_iter_task_vma_new(struct bpf_iter_task_vma *it, struct task_struc
 extern struct vm_area_struct *bpf_iter_task_vma_next(struct bpf_iter_task_vma *it) __weak __ksym;
 extern void bpf_iter_task_vma_destroy(struct bpf_iter_task_vma *it) __weak __ksym;
 
-#define VM_EXEC 0x00000004
 
 /* The current process's executable file mappings (Linux >= 6.7 has the VMA
  * iterator; elsewhere the note carries none and the reader's snapshot is
@@ -389,6 +389,26 @@ static __always_inline void capture_raw_user_stack(struct close_record *rec)
 	rec->flags |= WC_F_USTACK_RAW;
 }
 
+static long exec_mapping_cb(struct task_struct *task, struct vm_area_struct *vma, void *found)
+{
+	*(bool *)found = (vma->vm_flags & VM_EXEC) && vma->vm_file;
+	return 0;
+}
+
+/* Whether a frame-pointer walk's first return address lies in executable
+ * file-backed code. In code built without frame pointers rbp is an
+ * ordinary register, and a walk that follows it can run through data
+ * that only looks like a chain of frames. */
+static __always_inline bool plausible_return(__u64 addr)
+{
+	bool found = false;
+
+	if (!bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_find_vma))
+		return true;
+	bpf_find_vma(bpf_get_current_task_btf(), addr, exec_mapping_cb, &found, 0);
+	return found;
+}
+
 static __always_inline void capture_closer_stacks(void *ctx, struct close_record *rec)
 {
 	long n;
@@ -401,7 +421,7 @@ static __always_inline void capture_closer_stacks(void *ctx, struct close_record
 	rec->ustack_len = n >= 0 ? n / sizeof(rec->ustack[0]) : -1;
 	if (rec->kstack_id < 0 || n < 0)
 		count(WC_CNT_STACK_LOST);
-	if (n > 0 && rec->ustack_len <= WC_USTACK_FP_MIN)
+	if (n > 0 && (rec->ustack_len <= WC_USTACK_FP_MIN || !plausible_return(rec->ustack[1])))
 		capture_raw_user_stack(rec);
 }
 
