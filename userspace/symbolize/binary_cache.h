@@ -46,6 +46,8 @@ public:
     BinaryPtr by_file(const FileId& id, const std::vector<std::string>& candidates,
                       const std::string& logical_path);
 
+    // The binary with this identity if one was opened (or failed: null) before.
+    const BinaryPtr* cached(const FileId& id) { return by_file_.get(id); }
     // The binary with this build-id (raw bytes), from binaries seen so far
     // or, once per BinaryCache, a scan of the scan directories.
     BinaryPtr by_build_id(const std::vector<uint8_t>& build_id);

@@ -68,6 +68,7 @@ void ProcessSymbolizer::remember_modules(pid_t pid, std::vector<Module> modules)
 // Opened through the process while it lives: map_files reaches the exact
 // file even when deleted or replaced, root/ reaches it inside a container.
 BinaryPtr ProcessSymbolizer::binary_for(pid_t pid, const Module& module) {
+    if (const BinaryPtr* hit = binaries_.cached({module.dev, module.inode})) return *hit;  // the common case
     char range[64];
     std::snprintf(range, sizeof range, "/%llx-%llx", static_cast<unsigned long long>(module.start),
                   static_cast<unsigned long long>(module.end));
