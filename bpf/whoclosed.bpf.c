@@ -253,6 +253,15 @@ int BPF_PROG(btf_exec_forget, struct task_struct *p, pid_t old_pid, struct linux
 	return 0;
 }
 
+/* A pid can come back as another process: forget it when its leader exits. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(btf_exit_forget, struct task_struct *p)
+{
+	if (p->pid == p->tgid)
+		forget_process(p->tgid);
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(go_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {

@@ -166,7 +166,8 @@ struct whoclosed_bpf* try_mode(const TracerConfig& cfg, AttachMode m, std::strin
     bpf_program* prog;
     bpf_object__for_each_program(prog, s->obj) bpf_program__set_autoload(prog, false);
     std::vector<ProgSpec> all = programs_for(s, m);
-    if (cfg.capture_stacks && m == AttachMode::TpBtf) all.push_back({s->progs.btf_exec_forget});
+    if (cfg.capture_stacks && m == AttachMode::TpBtf)
+        all.insert(all.end(), {{s->progs.btf_exec_forget}, {s->progs.btf_exit_forget}});
     std::vector<ProgSpec> wanted = available(all);
     for (const ProgSpec& sp : wanted) bpf_program__set_autoload(sp.prog, true);
     apply_config(s, cfg, wanted);

@@ -113,7 +113,9 @@ std::vector<uint64_t> ProcessSymbolizer::unwind(pid_t pid, UserRegs regs, std::s
         BinaryPtr binary = binary_for(pid, *module);
         const CallFrameInfo* cfi = binary ? binary->call_frame_info() : nullptr;
         const auto vaddr = binary ? binary->vaddr_of_offset(at - module->start + module->offset) : std::nullopt;
+        const uint64_t callee_sp = regs.sp;
         if (cfi == nullptr || !vaddr || !cfi->step(*vaddr, regs, read) || regs.ip == 0) break;
+        if (regs.sp <= callee_sp) break;  // a caller's frame lies above its callee's: garbage otherwise
         frames.push_back(regs.ip);
     }
     return frames;
