@@ -47,8 +47,8 @@ static __always_inline const void *syscall_payload(void)
 {
 #if defined(__TARGET_ARCH_x86)
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	__u64 nr = BPF_CORE_READ(regs, orig_ax);
-	const void *arg = (const void *)BPF_CORE_READ(regs, si);
+	__u64 nr = regs->orig_ax;
+	const void *arg = (const void *)regs->si;
 	struct user_msghdr_head msg;
 	struct user_iovec iov;
 

@@ -78,7 +78,7 @@ static __always_inline bool libc_syscall(__u64 key, int ret, bool outbound)
 	if (!call)
 		return true;
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	if (call->write == outbound && BPF_CORE_READ(regs, orig_ax) == call->nr && ret > 0)
+	if (call->write == outbound && regs->orig_ax == call->nr && ret > 0)
 		http_capture(key, call->buf, (__u32)ret < call->len ? (__u32)ret : call->len, outbound,
 			     WC_HTTP_SRC_LIBC);
 	bpf_map_delete_elem(&libc_calls, &tid);

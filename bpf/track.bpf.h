@@ -377,11 +377,11 @@ static __always_inline void set_owner(struct close_record *rec, bool btf)
 static __always_inline void capture_raw_user_stack(struct close_record *rec)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	__u64 sp = BPF_CORE_READ(regs, sp);
+	__u64 sp = regs->sp;
 
-	rec->ustack[0] = BPF_CORE_READ(regs, ip);
+	rec->ustack[0] = regs->ip;
 	rec->ustack[1] = sp;
-	rec->ustack[2] = BPF_CORE_READ(regs, bp);
+	rec->ustack[2] = regs->bp;
 	if (!rec->ustack[0] || bpf_probe_read_user(&rec->ustack[3], sizeof(rec->ustack) - 3 * sizeof(__u64),
 						   (const void *)sp))
 		return; /* keep the frame-pointer walk's frames */
