@@ -5,6 +5,9 @@
 # machine hits all configs alike):
 #   none       no tracer
 #   whoclosed  build/whoclosed trace -o FILE --port 18080 [--whoclosed-args]
+#   wc-no-stacks, wc-core, wc-uprobe
+#              the same with --no-stacks; --no-stacks --http off (the TCP
+#              tracer alone); --no-stacks --http uprobe
 #   tcpstates  libbpf-tools tcpstates > /dev/null (the anchor)
 #   count      bpftrace counting TCP state changes in the kernel, nothing
 #              read per event: the floor any tracer of every state change
@@ -22,7 +25,9 @@ usage: scripts/bench.sh [--rounds N] [--seconds S] [--configs LIST]
                         [--whoclosed-args "ARGS"] [--connections C]
   --rounds N            interleaved rounds (default 3)
   --seconds S           wrk duration per run (default $SECS or 10)
-  --configs LIST        comma-separated: none,whoclosed,tcpstates,count
+  --configs LIST        comma-separated: none, whoclosed, wc-no-stacks,
+                        wc-core (--no-stacks --http off), wc-uprobe
+                        (--no-stacks --http uprobe), tcpstates, count
                         (default none,whoclosed,tcpstates)
   --whoclosed-args ARGS extra arguments for `whoclosed trace`, e.g. "--http auto"
   --connections C       wrk connections (default 32)
@@ -67,8 +72,8 @@ log() { printf 'bench: %s\n' "$*" >&2; }
 IFS=, read -ra CONFIG_LIST <<<"${CONFIGS}"
 for config in "${CONFIG_LIST[@]}"; do
   case ${config} in
-    none | whoclosed | tcpstates | count) ;;
-    *) die "unknown config '${config}' (none, whoclosed, tcpstates, count)" ;;
+    none | whoclosed | wc-no-stacks | wc-core | wc-uprobe | tcpstates | count) ;;
+    *) die "unknown config '${config}' (none, whoclosed, wc-no-stacks, wc-core, wc-uprobe, tcpstates, count)" ;;
   esac
 done
 read -ra EXTRA_ARGS <<<"${WHOCLOSED_ARGS}"
@@ -76,7 +81,7 @@ read -ra EXTRA_ARGS <<<"${WHOCLOSED_ARGS}"
 for tool in nginx wrk python3; do
   command -v "${tool}" >/dev/null || die "${tool} missing: run scripts/setup.sh"
 done
-if [[ ,${CONFIGS}, == *,whoclosed,* ]]; then
+if [[ ,${CONFIGS}, == *,whoclosed,* || ,${CONFIGS}, == *,wc-* ]]; then
   [[ -x ${WHOCLOSED} ]] || die "${WHOCLOSED} missing: run scripts/build.sh"
 fi
 if [[ ,${CONFIGS}, == *,tcpstates,* ]]; then
@@ -170,8 +175,22 @@ tracer_cpu_ticks() {
   echo $((f[11] + f[12]))
 }
 
-start_whoclosed() { # start_whoclosed OUTFILE ERRFILE
-  "${WHOCLOSED}" trace -o "$1" --port "${PORT}" "${EXTRA_ARGS[@]}" \
+# variant_args CONFIG: the whoclosed arguments a config adds
+variant_args() {
+  case $1 in
+    wc-no-stacks) echo "--no-stacks" ;;
+    wc-core) echo "--no-stacks --http off" ;;
+    wc-uprobe) echo "--no-stacks --http uprobe" ;;
+    *) echo "" ;;
+  esac
+}
+
+is_whoclosed() { [[ $1 == whoclosed || $1 == wc-* ]]; }
+
+start_whoclosed() { # start_whoclosed OUTFILE ERRFILE CONFIG
+  local -a variant
+  read -ra variant <<<"$(variant_args "$3")"
+  "${WHOCLOSED}" trace -o "$1" --port "${PORT}" "${EXTRA_ARGS[@]}" "${variant[@]}" \
     >"$1.stdout" 2>"$2" &
   TRACER_PID=$!
   local i
@@ -262,7 +281,7 @@ run_one() { # run_one ROUND CONFIG
   local round=$1 config=$2 dir=${WORK}/r$1-$2 before after line events=- lost=- cpu=-
   mkdir -p "${dir}"
   case ${config} in
-    whoclosed) start_whoclosed "${dir}/trace.ndjson" "${dir}/tracer.err" ;;
+    whoclosed | wc-*) start_whoclosed "${dir}/trace.ndjson" "${dir}/tracer.err" "${config}" ;;
     tcpstates) start_tcpstates "${dir}/tracer.err" ;;
     count) start_count "${dir}/tracer.err" ;;
   esac
@@ -274,7 +293,7 @@ run_one() { # run_one ROUND CONFIG
     sleep 0.5
     after=$(tracer_cpu_ticks "${TRACER_PID}")
     cpu=$((after - before))
-    if [[ ${config} == whoclosed && ${BPF_STATS} == 1 ]]; then
+    if is_whoclosed "${config}" && [[ ${BPF_STATS} == 1 ]]; then
       bpftool -j prog show >"${dir}/progs.json" 2>/dev/null || true
       # The tracer's programs: the prog_id of its BPF program and link fds.
       cat "/proc/${TRACER_PID}/fdinfo/"* 2>/dev/null | awk '/^prog_id:/ {print $2}' |
@@ -283,7 +302,7 @@ run_one() { # run_one ROUND CONFIG
     stop_pid "${TRACER_PID}" INT
     TRACER_PID=""
   fi
-  if [[ ${config} == whoclosed ]]; then
+  if is_whoclosed "${config}"; then
     read -r events lost < <(summary_counts "${dir}/trace.ndjson" "${dir}/trace.ndjson.stdout")
   fi
   local requests rps errors
@@ -329,7 +348,7 @@ def num(s):
 def fmt(v, spec):
     return "-" if v is None else format(v, spec)
 
-hdr = f"{'round':>5}  {'config':<10} {'req/s':>10} {'ratio':>6} {'conns':>9} {'errors':>6} {'events':>9} {'lost':>6} {'ev/conn':>7} {'cpu µs/conn':>11}"
+hdr = f"{'round':>5}  {'config':<12} {'req/s':>10} {'ratio':>6} {'conns':>9} {'errors':>6} {'events':>9} {'lost':>6} {'ev/conn':>7} {'cpu µs/conn':>11}"
 print(hdr)
 total = {c: dict(conns=0, rps=[], ratios=[], errors=0, events=None, lost=None, cpu=None) for c in configs}
 for rnd, cfg, reqs, rps, errs, events, lost, cpu in rows:
@@ -338,7 +357,7 @@ for rnd, cfg, reqs, rps, errs, events, lost, cpu in rows:
     ratio = rps / none[rnd] if rnd in none and none[rnd] else None
     evc = events / reqs if events is not None and reqs else None
     cpuc = cpu * tick_us / reqs if cpu is not None and reqs else None
-    print(f"{rnd:>5}  {cfg:<10} {rps:>10.0f} {fmt(ratio, '6.3f'):>6} {reqs:>9} {errs:>6} "
+    print(f"{rnd:>5}  {cfg:<12} {rps:>10.0f} {fmt(ratio, '6.3f'):>6} {reqs:>9} {errs:>6} "
           f"{fmt(events, '.0f'):>9} {fmt(lost, '.0f'):>6} {fmt(evc, '.2f'):>7} {fmt(cpuc, '.1f'):>11}")
     t = total[cfg]
     t["conns"] += reqs
@@ -350,14 +369,14 @@ for rnd, cfg, reqs, rps, errs, events, lost, cpu in rows:
         if val is not None:
             t[key] = (t[key] or 0) + val
 print()
-print(f"{'all':>5}  {'config':<10} {'req/s':>10} {'ratio':>6} {'conns':>9} {'errors':>6} {'events':>9} {'lost':>6} {'ev/conn':>7} {'cpu µs/conn':>11}")
+print(f"{'all':>5}  {'config':<12} {'req/s':>10} {'ratio':>6} {'conns':>9} {'errors':>6} {'events':>9} {'lost':>6} {'ev/conn':>7} {'cpu µs/conn':>11}")
 for cfg in configs:
     t = total[cfg]
     rps = sum(t["rps"]) / len(t["rps"])
     ratio = sum(t["ratios"]) / len(t["ratios"]) if t["ratios"] else None
     evc = t["events"] / t["conns"] if t["events"] is not None and t["conns"] else None
     cpuc = t["cpu"] * tick_us / t["conns"] if t["cpu"] is not None and t["conns"] else None
-    print(f"{'mean':>5}  {cfg:<10} {rps:>10.0f} {fmt(ratio, '6.3f'):>6} {t['conns']:>9} {t['errors']:>6} "
+    print(f"{'mean':>5}  {cfg:<12} {rps:>10.0f} {fmt(ratio, '6.3f'):>6} {t['conns']:>9} {t['errors']:>6} "
           f"{fmt(t['events'], '.0f'):>9} {fmt(t['lost'], '.0f'):>6} {fmt(evc, '.2f'):>7} {fmt(cpuc, '.1f'):>11}")
 print()
 print("ratio: req/s over the same round's `none`; conns: wrk requests (one connection each);")
