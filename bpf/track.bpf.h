@@ -157,8 +157,9 @@ static __always_inline bool blameable_task(bool btf, const void *ctx)
  * Each such hook therefore has WC_COPIES copies attached to the same
  * tracepoint, and whichever copy runs first for a hit handles it: the first
  * copy, whenever it runs, notes the hit in a per-CPU, per-level (task or
- * softirq) slot; the last copy skips a hit it finds noted there and clears
- * the note, and handles any other (one the guard kept from the first copy).
+ * softirq) slot; the last copy skips a hit it finds noted in either slot and
+ * clears the note, and handles any other (one the guard kept from the first
+ * copy).
  * What no copy saw is counted as lost.
  * Two copies cover every nesting TCP can produce: state changes happen in
  * process context or softirq, never in hard IRQ or NMI, so at most one hit
@@ -186,20 +187,28 @@ struct {
  * on this CPU in between. */
 static __always_inline bool claim_hit(const void *ctx, __u32 hook, int copy, __u64 cookie, __u64 what)
 {
-	__u32 slot = hook * 2 + (in_task(true, ctx) ? 0 : 1);
-	struct hit_id *h = bpf_map_lookup_elem(&last_hit, &slot);
+	struct hit_id *h;
+	__u32 slot;
 
-	if (!h)
-		return true;
 	if (copy == 0) {
-		h->cookie = cookie;
-		h->what = what;
+		slot = hook * 2 + (in_task(true, ctx) ? 0 : 1);
+		h = bpf_map_lookup_elem(&last_hit, &slot);
+		if (h) {
+			h->cookie = cookie;
+			h->what = what;
+		}
 		return true;
 	}
-	if (h->cookie == cookie && h->what == what) {
-		h->cookie = 0;
-		h->what = 0;
-		return false;
+	/* The last copy needs no level: a note lives only between the copies of
+	 * one hit, and a softirq's hit is done before the task's resumes. */
+	for (__u32 level = 0; level < 2; level++) {
+		slot = hook * 2 + level;
+		h = bpf_map_lookup_elem(&last_hit, &slot);
+		if (h && h->cookie == cookie && h->what == what) {
+			h->cookie = 0;
+			h->what = 0;
+			return false;
+		}
 	}
 	return true;
 }
