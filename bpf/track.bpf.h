@@ -120,7 +120,7 @@ static __always_inline void set_softirq(__u32 on)
  * stack, between its base and the user registers saved at its top. That
  * costs two loads, where the softirq_entry/exit hooks cost two program runs
  * per softirq on every CPU. Softirqs served by kernel threads (ksoftirqd,
- * threaded NAPI) run on those threads' stacks: see blameable_task().
+ * threaded NAPI) run on those threads' stacks: see set_closer().
  * Elsewhere (other architectures, PREEMPT_RT, where softirqs run in task
  * context) the loader sets no stack_context and attaches the hooks. */
 static __always_inline bool in_task(bool btf, const void *ctx)
@@ -139,17 +139,6 @@ static __always_inline bool in_task(bool btf, const void *ctx)
 	return v && !*v;
 }
 
-/* The current task may be named as a closer: at task level, and not a
- * kernel thread, which may be serving softirqs on its own stack (ksoftirqd,
- * threaded NAPI) on behalf of whatever socket the packet was for. A socket
- * a kernel thread really closes (a deferred fput) has no task to blame:
- * closer stays null, as for a timer. */
-static __always_inline bool blameable_task(bool btf, const void *ctx)
-{
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-
-	return in_task(btf, ctx) && !(BPF_CORE_READ(t, flags) & PF_KTHREAD);
-}
 
 /* tp_btf programs skip a hit that arrives while the same program is already
  * running on this CPU: a softirq on top of a process-context hit, including
@@ -434,21 +423,29 @@ static __always_inline void capture_closer_stacks(void *ctx, struct close_record
 		capture_raw_user_stack(rec);
 }
 
-/* The task now in process context sent this socket's FIN or RST. */
+/* The task now in process context sent this socket's FIN or RST. A kernel
+ * thread is never named: it may be serving softirqs on its own stack
+ * (ksoftirqd, threaded NAPI) on behalf of whatever socket the packet was
+ * for, and a socket a kernel thread really closes (a deferred fput) has no
+ * task to blame: closer stays null, as for a timer. */
 static __always_inline void set_closer(bool btf, void *ctx, struct close_record *rec)
 {
 	struct task_struct *task;
+	unsigned int task_flags;
 	__u64 id;
 
-	if ((rec->flags & WC_F_HAS_CLOSER) || !blameable_task(btf, ctx))
+	if ((rec->flags & WC_F_HAS_CLOSER) || !in_task(btf, ctx))
+		return;
+	task = (struct task_struct *)bpf_get_current_task();
+	task_flags = BPF_CORE_READ(task, flags);
+	if (task_flags & PF_KTHREAD)
 		return;
 	id = bpf_get_current_pid_tgid();
-	task = (struct task_struct *)bpf_get_current_task();
 	rec->closer_pid = id >> 32;
 	rec->closer_tid = (__u32)id;
 	rec->closer_cgroup = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(rec->closer_comm, sizeof(rec->closer_comm));
-	if (BPF_CORE_READ(task, flags) & PF_EXITING)
+	if (task_flags & PF_EXITING)
 		rec->flags |= WC_F_CLOSER_EXITING;
 	rec->flags |= WC_F_HAS_CLOSER;
 	capture_closer_stacks(ctx, rec);

@@ -64,19 +64,17 @@ void StackResolver::remember(const process_note& note) {
 
 StackFrames StackResolver::user(const close_record& rec) {
     const auto pid = static_cast<pid_t>(rec.closer_pid);
-    if (!(rec.flags & WC_F_USTACK_RAW) || rec.ustack_len < 3)
-        return user(rec.ustack, rec.ustack_len, pid);
+    const int len = std::min(rec.ustack_len, WC_USTACK_DEPTH);
+    if (len <= 0) return {};
+    if (!(rec.flags & WC_F_USTACK_RAW) || len < 3)
+        return user_frames(std::vector<uint64_t>(rec.ustack, rec.ustack + len), pid);
     const UserRegs regs{rec.ustack[0], rec.ustack[1], rec.ustack[2]};
     const std::span<const uint64_t> words(reinterpret_cast<const uint64_t*>(rec.ustack) + 3,
-                                          static_cast<size_t>(std::min(rec.ustack_len, WC_USTACK_DEPTH)) - 3);
-    const std::vector<uint64_t> ips = processes_.unwind(pid, regs, words, WC_USTACK_DEPTH);
-    std::vector<unsigned long long> frames(ips.begin(), ips.end());
-    return user(frames.data(), static_cast<int>(frames.size()), pid);
+                                          static_cast<size_t>(len) - 3);
+    return user_frames(processes_.unwind(pid, regs, words, WC_USTACK_DEPTH), pid);
 }
 
-StackFrames StackResolver::user(const unsigned long long* ips, int len, pid_t pid) {
-    if (len <= 0) return {};
-    std::vector<uint64_t> addrs(ips, ips + std::min(len, WC_USTACK_DEPTH));
+StackFrames StackResolver::user_frames(std::vector<uint64_t> addrs, pid_t pid) {
     while (!addrs.empty() && addrs.back() == 0) addrs.pop_back();
     uint64_t hash = 0xcbf29ce484222325ull;  // FNV-1a over the addresses
     for (uint64_t ip : addrs) hash = (hash ^ ip) * 0x100000001b3ull;

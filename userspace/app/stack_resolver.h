@@ -27,14 +27,15 @@ public:
 
     // Innermost first; empty when the id is negative or the stack is gone.
     StackFrames kernel(int id);
-    // The user frames a record carries (addresses in process pid), innermost
-    // first; cached per (pid, addresses), so a process that keeps closing
-    // through the same code is symbolized once.
-    StackFrames user(const unsigned long long* ips, int len, pid_t pid);
-    // The same from a record: with WC_F_USTACK_RAW, unwound with .eh_frame first.
+    // The user frames a record carries, innermost first: the frame-pointer
+    // walk's addresses or, with WC_F_USTACK_RAW, those .eh_frame rules find.
     StackFrames user(const close_record& rec);
 
 private:
+    // Addresses in process pid, symbolized; cached per (pid, addresses), so
+    // a process that keeps closing through the same code is symbolized once.
+    StackFrames user_frames(std::vector<uint64_t> addrs, pid_t pid);
+
     struct PairHash {
         size_t operator()(const std::pair<uint64_t, pid_t>& k) const {
             return std::hash<uint64_t>{}(k.first ^ (uint64_t(uint32_t(k.second)) * 0x9e3779b97f4a7c15ull));

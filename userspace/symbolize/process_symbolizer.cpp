@@ -103,12 +103,7 @@ std::vector<uint64_t> ProcessSymbolizer::unwind(pid_t pid, UserRegs regs, std::s
     while (frames.size() < max_frames) {
         // A return address follows its call: look up the call's own rules.
         const uint64_t at = frames.size() == 1 ? regs.ip : regs.ip - 1;
-        const std::vector<Module>* modules = processes_.get(pid);
-        const Module* module = modules ? find_module(*modules, at) : nullptr;
-        if (module == nullptr && remember_locked(pid)) {
-            modules = processes_.get(pid);
-            module = find_module(*modules, at);
-        }
+        const Module* module = module_at_locked(pid, at);
         if (module == nullptr || !module->is_file()) break;
         BinaryPtr binary = binary_for(pid, *module);
         const CallFrameInfo* cfi = binary ? binary->call_frame_info() : nullptr;
@@ -121,15 +116,19 @@ std::vector<uint64_t> ProcessSymbolizer::unwind(pid_t pid, UserRegs regs, std::s
     return frames;
 }
 
-std::string ProcessSymbolizer::resolve(pid_t pid, uint64_t ip) {
-    std::lock_guard lock(mutex_);
+const Module* ProcessSymbolizer::module_at_locked(pid_t pid, uint64_t ip) {
     const std::vector<Module>* modules = processes_.get(pid);
     const Module* module = modules ? find_module(*modules, ip) : nullptr;
-    // Not seen yet, or the code was mapped after the snapshot (dlopen): look again.
     if (module == nullptr && remember_locked(pid)) {
         modules = processes_.get(pid);
         module = find_module(*modules, ip);
     }
+    return module;
+}
+
+std::string ProcessSymbolizer::resolve(pid_t pid, uint64_t ip) {
+    std::lock_guard lock(mutex_);
+    const Module* module = module_at_locked(pid, ip);
     if (module == nullptr) return hex_offset("[unknown]", ip);
     return resolve_in_module(pid, *module, ip);
 }

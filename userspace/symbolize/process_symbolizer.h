@@ -61,6 +61,9 @@ public:
 
 private:
     bool remember_locked(pid_t pid);
+    // The mapping of pid that holds ip, looking at /proc again when the
+    // snapshot has none (not seen yet, or mapped later: dlopen).
+    const Module* module_at_locked(pid_t pid, uint64_t ip);
     BinaryPtr binary_for(pid_t pid, const Module& module);
     std::string resolve_in_module(pid_t pid, const Module& module, uint64_t ip);
 
