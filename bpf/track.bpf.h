@@ -28,6 +28,7 @@ const volatile __u64 wakeup_threshold = 1 << 20;
 const volatile bool io_hooks = false;
 const volatile bool capture_stacks = false;
 const volatile bool rx_hook = false; /* sk_data_ready times received payload */
+const volatile bool http_heads_used = false; /* some hook may fill http_heads */
 /* in_task() may tell softirqs by the stack (x86-64, not PREEMPT_RT): set by
  * the loader, which otherwise attaches the softirq_entry/exit hooks. */
 const volatile bool stack_context = false;
@@ -360,12 +361,28 @@ static __always_inline void forget_process(__u32 tgid)
 		bpf_map_delete_elem(&processes_noted, &tgid);
 }
 
+/* The owner is a process: its name is its main thread's, whichever of its
+ * threads (named apart, perhaps) connected or first used the socket. */
+static __always_inline void process_comm(bool btf, char *dst)
+{
+	struct task_struct *leader;
+
+	if (btf) {
+		leader = bpf_get_current_task_btf()->group_leader;
+	} else {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+		leader = BPF_CORE_READ(task, group_leader);
+	}
+	bpf_probe_read_kernel_str(dst, WC_COMM_LEN, leader->comm);
+}
+
 static __always_inline void set_owner(struct close_record *rec, bool btf)
 {
 	rec->owner_pid = bpf_get_current_pid_tgid() >> 32;
 	note_process(rec->owner_pid, btf);
 	rec->owner_cgroup = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(rec->owner_comm, sizeof(rec->owner_comm));
+	process_comm(btf, rec->owner_comm);
 	rec->flags |= WC_F_HAS_OWNER;
 }
 
@@ -428,16 +445,20 @@ static __always_inline void capture_closer_stacks(void *ctx, struct close_record
  * (ksoftirqd, threaded NAPI) on behalf of whatever socket the packet was
  * for, and a socket a kernel thread really closes (a deferred fput) has no
  * task to blame: closer stays null, as for a timer. */
-static __always_inline void set_closer(bool btf, void *ctx, struct close_record *rec)
+static __always_inline void set_closer(bool btf, void *ctx, bool at_task, struct close_record *rec)
 {
 	struct task_struct *task;
 	unsigned int task_flags;
 	__u64 id;
 
-	if ((rec->flags & WC_F_HAS_CLOSER) || !in_task(btf, ctx))
+	if ((rec->flags & WC_F_HAS_CLOSER) || !at_task)
 		return;
-	task = (struct task_struct *)bpf_get_current_task();
-	task_flags = BPF_CORE_READ(task, flags);
+	if (btf) {
+		task_flags = bpf_get_current_task_btf()->flags;
+	} else {
+		task = (struct task_struct *)bpf_get_current_task();
+		task_flags = BPF_CORE_READ(task, flags);
+	}
 	if (task_flags & PF_KTHREAD)
 		return;
 	id = bpf_get_current_pid_tgid();
@@ -448,6 +469,15 @@ static __always_inline void set_closer(bool btf, void *ctx, struct close_record 
 	if (task_flags & PF_EXITING)
 		rec->flags |= WC_F_CLOSER_EXITING;
 	rec->flags |= WC_F_HAS_CLOSER;
+	if (!(rec->flags & WC_F_HAS_OWNER)) {
+		/* Accepted and closed without a read or write in between: the
+		 * closing process is the first to touch it (see on_io). */
+		rec->owner_pid = rec->closer_pid;
+		rec->owner_cgroup = rec->closer_cgroup;
+		process_comm(btf, rec->owner_comm);
+		rec->flags |= WC_F_HAS_OWNER;
+		note_process(rec->owner_pid, btf);
+	}
 	capture_closer_stacks(ctx, rec);
 }
 
@@ -518,7 +548,7 @@ static __always_inline void submit(void *out)
  * when the ring fills past the threshold. */
 static __always_inline void emit(__u64 key, const struct close_record *rec)
 {
-	struct http_record *http = bpf_map_lookup_elem(&http_heads, &key);
+	struct http_record *http = http_heads_used ? bpf_map_lookup_elem(&http_heads, &key) : NULL;
 
 	if (!passes_filters(rec)) {
 		count(WC_CNT_FILTERED);
@@ -547,10 +577,10 @@ static __always_inline void emit(__u64 key, const struct close_record *rec)
 		bpf_map_delete_elem(&http_heads, &key);
 }
 
-static __always_inline struct close_record *new_record(bool btf, const void *ctx, const struct sock *sk,
+static __always_inline struct close_record *new_record(bool btf, bool at_task, const struct sock *sk,
 							__u64 key, int oldstate, int newstate)
 {
-	__u32 slot = in_task(btf, ctx) ? 0 : 1;
+	__u32 slot = at_task ? 0 : 1;
 	struct close_record *rec = bpf_map_lookup_elem(&scratch, &slot);
 	long err;
 
@@ -585,7 +615,6 @@ static __always_inline void on_state(bool btf, void *ctx, const struct sock *sk,
 				     int newstate)
 {
 	struct close_record *rec;
-	__u64 now;
 
 	if (!key || newstate == WC_TCP_LISTEN || (oldstate == WC_TCP_LISTEN && newstate == WC_TCP_CLOSE))
 		return;
@@ -599,17 +628,18 @@ static __always_inline void on_state(bool btf, void *ctx, const struct sock *sk,
 	if (!rec) {
 		if (newstate == WC_TCP_CLOSE && oldstate == WC_TCP_CLOSE)
 			return;
-		rec = new_record(btf, ctx, sk, key, oldstate, newstate);
+		rec = new_record(btf, in_task(btf, ctx), sk, key, oldstate, newstate);
 		if (!rec)
 			return;
 	}
-	now = bpf_ktime_get_boot_ns();
 	if (!rec->sport || !rec->dport) /* both known: the 4-tuple cannot change */
 		capture_addrs(btf, rec, sk);
 	/* close() after shutdown(SHUT_WR) re-enters FIN_WAIT1: one state, one FIN. */
 	if (oldstate == newstate)
 		return;
 	push_state(rec, newstate);
+	/* The clock and the context are read only by the transitions that
+	 * need them. */
 	switch (newstate) {
 	case WC_TCP_SYN_SENT:
 		if (in_task(btf, ctx))
@@ -618,15 +648,16 @@ static __always_inline void on_state(bool btf, void *ctx, const struct sock *sk,
 	case WC_TCP_FIN_WAIT1: /* our FIN went first */
 	case WC_TCP_LAST_ACK:  /* our FIN answers theirs */
 		if (!rec->ts_first_fin_ns)
-			rec->ts_first_fin_ns = now;
-		set_closer(btf, ctx, rec);
+			rec->ts_first_fin_ns = bpf_ktime_get_boot_ns();
+		if (!(rec->flags & WC_F_HAS_CLOSER))
+			set_closer(btf, ctx, in_task(btf, ctx), rec);
 		break;
 	case WC_TCP_CLOSE_WAIT:
 		if (!rec->ts_first_fin_ns)
-			rec->ts_first_fin_ns = now;
+			rec->ts_first_fin_ns = bpf_ktime_get_boot_ns();
 		break;
 	case WC_TCP_CLOSE:
-		rec->ts_close_ns = now;
+		rec->ts_close_ns = bpf_ktime_get_boot_ns();
 		break;
 	}
 }
@@ -643,7 +674,7 @@ static __always_inline void on_reset(bool btf, void *ctx, const struct sock *sk,
 	if (!rec->ts_first_fin_ns)
 		rec->ts_first_fin_ns = bpf_ktime_get_boot_ns();
 	if (sent)
-		set_closer(btf, ctx, rec);
+		set_closer(btf, ctx, in_task(btf, ctx), rec);
 }
 
 /* A retransmitted SYN is the last sight of a failing connect()'s local port. */

@@ -4,6 +4,12 @@
 #ifndef WHOCLOSED_ABI_H
 #define WHOCLOSED_ABI_H
 
+#ifdef __cplusplus
+#define WC_STATIC_ASSERT static_assert
+#else
+#define WC_STATIC_ASSERT _Static_assert
+#endif
+
 #define WC_COMM_LEN 16
 #define WC_MAX_STATES 14
 #define WC_MAX_PORT_FILTERS 16
@@ -69,17 +75,33 @@ enum wc_counter {
 	WC_CNT_MAX = 10,
 };
 
-/* One record per closed socket, submitted once to the ring buffer. */
+/* One record per closed socket, submitted once to the ring buffer.
+ *
+ * Laid out for the socket table, not by size: a socket's hooks run on both
+ * CPUs of a connection (its task's and the peer's softirqs), so each cache
+ * line they write moves between CPUs. The map entry's header and key take
+ * the first 56 bytes of a cache line and `cookie` ends it (read-only after
+ * the record is made); everything a state change or an I/O hook writes
+ * fills the next 64 bytes; the rest is written at most once. The record's
+ * size keeps map entries cache-line aligned (see the static assert). */
 struct close_record {
 	unsigned long long cookie;
-	unsigned long long netns;             /* network namespace inode */
-	unsigned long long ts_open_ns;        /* CLOCK_BOOTTIME of the first transition seen */
-	unsigned long long ts_close_ns;       /* reached TCP_CLOSE */
+	/* hot: one cache line */
+	unsigned int flags;                   /* enum wc_record_flags */
+	unsigned short sport;                 /* host order */
+	unsigned short dport;
+	unsigned char nstates;
+	unsigned char states[WC_MAX_STATES];  /* enum wc_tcp_state, in order */
+	unsigned char family;                 /* AF_INET or AF_INET6 */
 	unsigned long long ts_first_fin_ns;   /* first FIN (either way) or RST; 0 if none */
 	unsigned long long ts_last_payload_ns;/* last send/recv of payload; 0 if none */
 	unsigned long long bytes_sent;
 	unsigned long long bytes_received;
 	unsigned long long rx_mark;           /* kernel bookkeeping: tcp bytes_received last seen */
+	/* written once or twice */
+	unsigned long long netns;             /* network namespace inode */
+	unsigned long long ts_open_ns;        /* CLOCK_BOOTTIME of the first transition seen */
+	unsigned long long ts_close_ns;       /* reached TCP_CLOSE */
 	unsigned long long owner_cgroup;      /* cgroup v2 id */
 	unsigned long long closer_cgroup;
 	unsigned char saddr[16];              /* network order; IPv4 in the first 4 bytes */
@@ -87,22 +109,21 @@ struct close_record {
 	unsigned int owner_pid;
 	unsigned int closer_pid;
 	unsigned int closer_tid;
-	unsigned int flags;                   /* enum wc_record_flags */
 	int kstack_id;                        /* closer's kernel stack in map kstacks, or -1 */
 	int ustack_len;                       /* frames in ustack[], or -1 if not captured */
-	unsigned short sport;                 /* host order */
-	unsigned short dport;
-	unsigned short family;                /* AF_INET or AF_INET6 */
-	unsigned char nstates;
-	unsigned char states[WC_MAX_STATES];  /* enum wc_tcp_state, in order */
+	unsigned int pad;
 	char owner_comm[WC_COMM_LEN];
 	char closer_comm[WC_COMM_LEN];
 	/* The closer's user stack, innermost first, inline: its addresses mean
 	 * something only in the closer's address space, so a shared stack map
-	 * would churn ids and cost userspace a lookup per event. Last, so that
-	 * the fields every state change touches share the first cache lines. */
+	 * would churn ids and cost userspace a lookup per event. */
 	unsigned long long ustack[WC_USTACK_DEPTH];
 };
+
+/* Map entry = 56 bytes of header and key + the record: a multiple of 64
+ * keeps every entry's hot line from straddling two. */
+WC_STATIC_ASSERT((56 + sizeof(struct close_record)) % 64 == 0, "close_record: keep map entries aligned");
+WC_STATIC_ASSERT(__builtin_offsetof(struct close_record, rx_mark) + 8 == 72, "close_record: hot fields in one line");
 
 /* Where HTTP bytes were read from (http_record.source). */
 enum wc_http_source {

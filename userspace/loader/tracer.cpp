@@ -62,6 +62,20 @@ bool softirqs_on_irq_stack() {
 #endif
 }
 
+// Whether this kernel has the BTF-enabled tracepoint `name`.
+bool kernel_has_btf_tracepoint(const char* name) {
+    static struct btf* vmlinux = btf__load_vmlinux_btf();
+    if (!vmlinux) return false;
+    std::string type = std::string("btf_trace_") + name;
+    return btf__find_by_name_kind(vmlinux, type.c_str(), BTF_KIND_TYPEDEF) > 0;
+}
+
+// Whether this kernel has the socket-layer I/O tracepoints (Linux >= 6.5).
+bool io_tracepoints() {
+    return kernel_has_btf_tracepoint("sock_send_length") &&
+           kernel_has_btf_tracepoint("sock_recv_length");
+}
+
 std::vector<ProgSpec> programs_for(struct whoclosed_bpf* s, AttachMode m) {
     auto& p = s->progs;
     std::vector<ProgSpec> common = {{p.tp_exit_accept4}, {p.tp_exit_accept}};
@@ -94,16 +108,14 @@ std::vector<ProgSpec> programs_for(struct whoclosed_bpf* s, AttachMode m) {
                {p.tp_softirq_entry}, {p.tp_softirq_exit}};
         break;
     }
-    out.insert(out.end(), common.begin(), common.end());
+    // With the socket-layer I/O hooks, an accepted socket's owner is the
+    // first task to read, write or close it (see set_owner_once in
+    // bpf/track.bpf.h), and the accept() syscall tracepoints stay off: any
+    // syscall tracepoint sends every system call of every process on the
+    // host through the slow tracing path (~1 µs per connection here).
+    if (m != AttachMode::TpBtf || !io_tracepoints())
+        out.insert(out.end(), common.begin(), common.end());
     return out;
-}
-
-// Whether this kernel has the BTF-enabled tracepoint `name`.
-bool kernel_has_btf_tracepoint(const char* name) {
-    static struct btf* vmlinux = btf__load_vmlinux_btf();
-    if (!vmlinux) return false;
-    std::string type = std::string("btf_trace_") + name;
-    return btf__find_by_name_kind(vmlinux, type.c_str(), BTF_KIND_TYPEDEF) > 0;
 }
 
 // Drops optional programs whose tracepoint this kernel lacks.
@@ -136,6 +148,7 @@ void apply_config(struct whoclosed_bpf* s, const TracerConfig& cfg,
                    has_prog(specs, s->progs.btf_recv_length);
     ro->rx_hook = ro->io_hooks && has_prog(specs, s->progs.btf_data_ready);
     ro->http_syscall = cfg.http_syscall && ro->io_hooks;
+    ro->http_heads_used = cfg.http_syscall || cfg.http_tls || cfg.http_uprobe;
     ro->capture_stacks = cfg.capture_stacks;
     ro->stack_context = softirqs_on_irq_stack();
     bpf_map__set_max_entries(s->maps.socks, cfg.max_sockets);

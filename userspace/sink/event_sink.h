@@ -27,24 +27,27 @@ public:
 // when a 4 KiB buffer fills, and the tracer pays one write(2) per batch.
 class LineSink : public EventSink {
 public:
-    using EventFormatter = std::string (*)(const CloseEvent&);
+    // Appends one event, without the newline, to `out`.
+    using EventFormatter = void (*)(std::string& out, const CloseEvent&);
     using SummaryFormatter = std::string (*)(const Summary&);
 
     LineSink(std::ostream& out, EventFormatter format_event, SummaryFormatter format_summary)
         : out_(out), format_event_(format_event), format_summary_(format_summary) {}
 
     ~LineSink() override { flush(); }
-    void write(const CloseEvent& ev) override { emit(format_event_(ev)); }
+    void write(const CloseEvent& ev) override {
+        // Formatted in place: no line string to allocate and copy per event.
+        format_event_(pending_, ev);
+        pending_ += '\n';
+        if (pending_.size() >= kMaxPending) write_pending();
+    }
     void write_summary(const Summary& summary) override {
         emit(format_summary_(summary));
         flush();
     }
     bool good() const override { return out_.good(); }
     void flush() override {
-        if (!pending_.empty()) {
-            out_.write(pending_.data(), static_cast<std::streamsize>(pending_.size()));
-            pending_.clear();
-        }
+        write_pending();
         out_.flush();
     }
 
@@ -56,10 +59,13 @@ private:
     void emit(const std::string& line) {
         pending_.append(line);
         pending_ += '\n';
-        if (pending_.size() >= kMaxPending) {
-            out_.write(pending_.data(), static_cast<std::streamsize>(pending_.size()));
-            pending_.clear();
-        }
+        if (pending_.size() >= kMaxPending) write_pending();
+    }
+
+    void write_pending() {
+        if (pending_.empty()) return;
+        out_.write(pending_.data(), static_cast<std::streamsize>(pending_.size()));
+        pending_.clear();
     }
 
     std::ostream& out_;

@@ -78,7 +78,11 @@ void append_counts(std::string& out, const std::array<Enum, N>& values, const st
 
 std::string close_event_json(const CloseEvent& ev) {
     std::string out;
-    out.reserve(2048);
+    append_close_event_json(out, ev);
+    return out;
+}
+
+void append_close_event_json(std::string& out, const CloseEvent& ev) {
     JsonObjectWriter o(out);
     o.str("type", "close")
         .str("ts", format_rfc3339_ns(ev.ts_unix_ns))
@@ -102,7 +106,6 @@ std::string close_event_json(const CloseEvent& ev) {
         .opt_uint("bytes_received", ev.bytes_received);
     append_http(o.key("http"), ev.http);
     o.str("reason", to_string(ev.reason)).end();
-    return out;
 }
 
 std::string summary_json(const Summary& s) {

@@ -9,11 +9,12 @@
 namespace whoclosed {
 
 std::string close_event_json(const CloseEvent& ev);  // without the newline
+void append_close_event_json(std::string& out, const CloseEvent& ev);
 std::string summary_json(const Summary& s);          // without the newline
 
 class NdjsonSink final : public LineSink {
 public:
-    explicit NdjsonSink(std::ostream& out) : LineSink(out, close_event_json, summary_json) {}
+    explicit NdjsonSink(std::ostream& out) : LineSink(out, append_close_event_json, summary_json) {}
 };
 
 }  // namespace whoclosed

@@ -76,6 +76,8 @@ std::string number(double v) {
 
 }  // namespace
 
+void append_close_event_text(std::string& out, const CloseEvent& ev) { out += close_event_text(ev); }
+
 std::string close_event_text(const CloseEvent& ev) {
     std::string line = format_rfc3339_ns(ev.ts_unix_ns);
     line += " " + endpoint(ev.laddr, ev.lport, ev.ipv6) + " -> " + endpoint(ev.raddr, ev.rport, ev.ipv6);

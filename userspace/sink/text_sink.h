@@ -9,11 +9,12 @@
 namespace whoclosed {
 
 std::string close_event_text(const CloseEvent& ev);  // without the newline
+void append_close_event_text(std::string& out, const CloseEvent& ev);
 std::string summary_text(const Summary& s);          // without the newline
 
 class TextSink final : public LineSink {
 public:
-    explicit TextSink(std::ostream& out) : LineSink(out, close_event_text, summary_text) {}
+    explicit TextSink(std::ostream& out) : LineSink(out, append_close_event_text, summary_text) {}
 };
 
 }  // namespace whoclosed
