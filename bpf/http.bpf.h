@@ -13,13 +13,6 @@
 
 const volatile bool http_syscall = false;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct http_record);
-} http_scratch SEC(".maps");
-
 /* x86-64 syscall numbers whose second argument points at the payload. */
 #define NR_READ 0
 #define NR_WRITE 1
@@ -42,8 +35,10 @@ struct user_msghdr_head {
 	struct user_iovec *iov;
 };
 
-/* The user address of the first bytes this syscall moved, or NULL. */
-static __always_inline const void *syscall_payload(void)
+/* The user address of the first bytes this syscall moved, or NULL; `*room`
+ * is lowered to what that buffer holds (the first iovec's length), so a
+ * head is never read past the buffer the program handed over. */
+static __always_inline const void *syscall_payload(__u32 *room)
 {
 #if defined(__TARGET_ARCH_x86)
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
@@ -72,6 +67,8 @@ static __always_inline const void *syscall_payload(void)
 	}
 	if (bpf_probe_read_user(&iov, sizeof(iov), arg))
 		return NULL;
+	if (iov.len < *room)
+		*room = iov.len;
 	return iov.base;
 #else
 	return NULL;
@@ -100,24 +97,17 @@ static __always_inline enum http_kind http_kind_of(const char *p)
 	return HTTP_NONE;
 }
 
-static __always_inline struct http_record *http_heads_of(__u64 key)
+/* Under filters, a socket whose heads went out is marked, so that the
+ * reader hears of it (WC_F_FILTERED_OUT) if the filters then drop it. */
+static __always_inline void mark_http(__u64 key)
 {
-	struct http_record *h = bpf_map_lookup_elem(&http_heads, &key);
-	__u32 zero = 0;
+	struct close_record *rec;
 
-	if (h)
-		return h;
-	h = bpf_map_lookup_elem(&http_scratch, &zero);
-	if (!h)
-		return NULL;
-	h->requests = h->responses = 0;
-	h->req_len = h->resp_len = 0;
-	h->source = WC_HTTP_SRC_NONE;
-	if (bpf_map_update_elem(&http_heads, &key, h, BPF_NOEXIST) && !bpf_map_lookup_elem(&http_heads, &key)) {
-		count(WC_CNT_HTTP_MAP_FULL);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&http_heads, &key);
+	if (!filters_set())
+		return;
+	rec = bpf_map_lookup_elem(&socks, &key);
+	if (rec)
+		rec->flags |= WC_F_HAS_HTTP;
 }
 
 /* `len` bytes at user address `buf` just moved over the socket `key`. */
@@ -125,7 +115,7 @@ static __always_inline void http_capture(__u64 key, const void *buf, __u32 len, 
 					 __u8 source)
 {
 	char prefix[8] = {};
-	struct http_record *h;
+	struct http_note *note;
 	enum http_kind kind;
 	/* At most WC_HTTP_HEAD - 1 bytes, as a mask the verifier can follow
 	 * into the copy (a plain clamp gets lost in the compiler's code). */
@@ -139,33 +129,36 @@ static __always_inline void http_capture(__u64 key, const void *buf, __u32 len, 
 	kind = http_kind_of(prefix);
 	if (kind == HTTP_NONE)
 		return;
-	h = http_heads_of(key);
-	if (!h)
+	note = bpf_ringbuf_reserve(&events, sizeof(*note), 0);
+	if (!note) {
+		count(WC_CNT_HTTP_LOST);
 		return;
-	h->source = source;
-	if (kind == HTTP_REQUEST) {
-		if (bpf_probe_read_user(h->req, n, buf))
-			return;
-		h->req_len = n;
-		h->req_outbound = outbound;
-		h->requests++;
-	} else {
-		if (bpf_probe_read_user(h->resp, n, buf))
-			return;
-		h->resp_len = n;
-		h->responses++;
 	}
+	if (bpf_probe_read_user(note->head, n, buf)) {
+		bpf_ringbuf_discard(note, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	note->cookie = key;
+	note->magic = WC_HTTP_NOTE_MAGIC;
+	note->len = n;
+	note->kind = kind == HTTP_REQUEST ? WC_HTTP_REQUEST : WC_HTTP_RESPONSE;
+	note->outbound = outbound;
+	note->source = source;
+	__builtin_memset(note->pad, 0, sizeof(note->pad));
+	submit(note, false);
+	mark_http(key);
 }
 
 static __always_inline void http_from_syscall(__u64 key, int ret, bool outbound)
 {
 	const void *buf;
+	__u32 room = ret;
 
 	if (!http_syscall)
 		return;
-	buf = syscall_payload();
+	buf = syscall_payload(&room);
 	if (buf)
-		http_capture(key, buf, ret, outbound, WC_HTTP_SRC_SYSCALL);
+		http_capture(key, buf, room, outbound, WC_HTTP_SRC_SYSCALL);
 }
 
 #endif

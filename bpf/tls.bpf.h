@@ -36,6 +36,13 @@ struct {
 	__type(value, __u64); /* socket key */
 } ssl_socks SEC(".maps");
 
+/* Entries in tls_calls: while none is open (no TLS call under way on any
+ * thread), every socket send and receive skips the tls_calls lookup. A
+ * thread's own SSL entry precedes its syscalls, so it always sees its own
+ * count. A return the kernel never ran leaves the count high: lookups then
+ * just keep happening. */
+__u64 tls_calls_open = 0;
+
 static __always_inline __u64 ssl_id(__u64 ssl)
 {
 	/* SSL* values repeat across processes: mix in the tgid. */
@@ -57,7 +64,16 @@ static __always_inline void tls_enter(const void *ssl, const void *buf, __u32 le
 	}
 	if (known)
 		call.key = *known;
-	bpf_map_update_elem(&tls_calls, &tid, &call, BPF_ANY);
+	if (!bpf_map_update_elem(&tls_calls, &tid, &call, BPF_NOEXIST))
+		__sync_fetch_and_add(&tls_calls_open, 1);
+	else
+		bpf_map_update_elem(&tls_calls, &tid, &call, BPF_ANY);
+}
+
+static __always_inline void tls_call_done(__u32 tid)
+{
+	if (!bpf_map_delete_elem(&tls_calls, &tid))
+		__sync_fetch_and_sub(&tls_calls_open, 1);
 }
 
 /* Called from the socket-layer hooks: a syscall inside an SSL call on this
@@ -65,11 +81,12 @@ static __always_inline void tls_enter(const void *ssl, const void *buf, __u32 le
  * way, so the syscall's own (encrypted) bytes are not inspected. */
 static __always_inline bool tls_syscall(__u64 key)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct tls_call *call;
+	__u32 tid;
 
-	if (!tls_probes)
+	if (!tls_probes || !tls_calls_open)
 		return false;
+	tid = (__u32)bpf_get_current_pid_tgid();
 	call = bpf_map_lookup_elem(&tls_calls, &tid);
 	if (!call)
 		return false;
@@ -99,14 +116,12 @@ static __always_inline void tls_read_return(long ret)
 	}
 	if (n > 0 && call->key)
 		http_capture(call->key, call->buf, n, false, WC_HTTP_SRC_OPENSSL);
-	bpf_map_delete_elem(&tls_calls, &tid);
+	tls_call_done(tid);
 }
 
 static __always_inline void tls_write_return(void)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-
-	bpf_map_delete_elem(&tls_calls, &tid);
+	tls_call_done((__u32)bpf_get_current_pid_tgid());
 }
 
 #endif

@@ -28,7 +28,6 @@ const volatile __u64 wakeup_threshold = 1 << 20;
 const volatile bool io_hooks = false;
 const volatile bool capture_stacks = false;
 const volatile bool rx_hook = false; /* sk_data_ready times received payload */
-const volatile bool http_heads_used = false; /* some hook may fill http_heads */
 /* in_task() may tell softirqs by the stack (x86-64, not PREEMPT_RT): set by
  * the loader, which otherwise attaches the softirq_entry/exit hooks. */
 const volatile bool stack_context = false;
@@ -39,14 +38,6 @@ struct {
 	__type(key, __u64);
 	__type(value, struct close_record);
 } socks SEC(".maps");
-
-/* HTTP heads per socket (see http.bpf.h), joined to the close record at emit. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct http_record);
-} http_heads SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -506,6 +497,11 @@ static __always_inline bool comm_matches(const char *comm)
 	return true;
 }
 
+static __always_inline bool filters_set(void)
+{
+	return filter_pid || filter_comm[0] || filter_cgroup || filter_netns || filter_nports;
+}
+
 static __always_inline bool passes_filters(const struct close_record *rec)
 {
 	if (filter_pid && rec->owner_pid != filter_pid && rec->closer_pid != filter_pid)
@@ -531,7 +527,10 @@ static __always_inline bool passes_filters(const struct close_record *rec)
 	return true;
 }
 
-static __always_inline void submit(void *out)
+/* Submitting without a wake-up and letting the reader drain on a short timer
+ * keeps the cost per connection to in-kernel work; a wake-up is forced only
+ * when the ring fills past the threshold. */
+static __always_inline void submit(void *out, bool close_record)
 {
 	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_threshold ?
 			      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
@@ -539,42 +538,32 @@ static __always_inline void submit(void *out)
 	if (flags == BPF_RB_FORCE_WAKEUP)
 		count(WC_CNT_WAKEUPS);
 	bpf_ringbuf_submit(out, flags);
-	count(WC_CNT_EMITTED);
+	if (close_record)
+		count(WC_CNT_EMITTED);
 }
 
-/* One ring record per socket, carrying its HTTP heads if it had any.
- * Submitting without a wake-up and letting the reader drain on a short timer
- * keeps the cost per connection to in-kernel work; a wake-up is forced only
- * when the ring fills past the threshold. */
-static __always_inline void emit(__u64 key, const struct close_record *rec)
+/* One ring record per socket (its HTTP heads went ahead, see http_note). */
+static __always_inline void emit(const struct close_record *rec)
 {
-	struct http_record *http = http_heads_used ? bpf_map_lookup_elem(&http_heads, &key) : NULL;
+	bool keep = passes_filters(rec);
+	struct close_record *out;
 
-	if (!passes_filters(rec)) {
+	if (!keep) {
 		count(WC_CNT_FILTERED);
-	} else if (http) {
-		struct close_record_http *out = bpf_ringbuf_reserve(&events, sizeof(*out), 0);
-
-		if (out) {
-			__builtin_memcpy(&out->base, rec, sizeof(*rec));
-			bpf_probe_read_kernel(&out->http, sizeof(*http), http); /* too big to inline */
-			out->base.flags |= WC_F_HAS_HTTP;
-			submit(out);
-		} else {
-			count(WC_CNT_RING_FULL);
-		}
-	} else {
-		struct close_record *out = bpf_ringbuf_reserve(&events, sizeof(*out), 0);
-
-		if (out) {
-			__builtin_memcpy(out, rec, sizeof(*out));
-			submit(out);
-		} else {
-			count(WC_CNT_RING_FULL);
-		}
+		if (!(rec->flags & WC_F_HAS_HTTP))
+			return;
+		/* Its heads are queued: the reader must hear to forget them. */
 	}
-	if (http)
-		bpf_map_delete_elem(&http_heads, &key);
+	out = bpf_ringbuf_reserve(&events, sizeof(*out), 0);
+	if (!out) {
+		if (keep)
+			count(WC_CNT_RING_FULL);
+		return;
+	}
+	__builtin_memcpy(out, rec, sizeof(*out));
+	if (!keep)
+		out->flags |= WC_F_FILTERED_OUT;
+	submit(out, keep);
 }
 
 static __always_inline struct close_record *new_record(bool btf, bool at_task, const struct sock *sk,
@@ -621,7 +610,7 @@ static __always_inline void on_state(bool btf, void *ctx, const struct sock *sk,
 	rec = bpf_map_lookup_elem(&socks, &key);
 	if (rec && oldstate == WC_TCP_CLOSE && newstate == WC_TCP_SYN_SENT) {
 		/* connect() again on a socket whose first attempt failed: a new life. */
-		emit(key, rec);
+		emit(rec);
 		bpf_map_delete_elem(&socks, &key);
 		rec = NULL;
 	}
@@ -698,7 +687,7 @@ static __always_inline void on_destroy(bool btf, const struct sock *sk)
 	}
 	if (!rec->ts_close_ns) /* its CLOSE transition was never seen */
 		rec->ts_close_ns = bpf_ktime_get_boot_ns();
-	emit(key, rec);
+	emit(rec);
 	bpf_map_delete_elem(&socks, &key);
 }
 

@@ -47,7 +47,7 @@ enum wc_record_flags {
 	WC_F_FLUSHED = 1u << 8,        /* emitted by the final map sweep, not at destroy */
 	WC_F_HAS_COOKIE = 1u << 9,
 	WC_F_PEER_FIN_COUNTED = 1u << 10, /* kernel bookkeeping: the peer's FIN left rx_mark */
-	WC_F_HAS_HTTP = 1u << 11,      /* an http_record follows the close_record */
+	WC_F_HAS_HTTP = 1u << 11,      /* http_notes were sent for it (kept only under filters) */
 	WC_F_STACKS = 1u << 12,        /* kstack_id/ustack were attempted */
 	/* Userspace only: completed by the stale-record sweep (the socket was
 	 * gone, its last hook runs never arrived), see correlate/stale_records.h. */
@@ -58,6 +58,9 @@ enum wc_record_flags {
 	 * WC_USTACK_FP_MIN frames (code built without frame pointers), and
 	 * userspace unwinds with the binaries' .eh_frame instead. */
 	WC_F_USTACK_RAW = 1u << 15,
+	/* The kernel's filters dropped this socket after its http_notes went
+	 * out: the reader forgets them and prints nothing. */
+	WC_F_FILTERED_OUT = 1u << 16,
 };
 
 /* Indexes of the per-CPU drop/health counters (map "counters"). */
@@ -68,7 +71,7 @@ enum wc_counter {
 	WC_CNT_WAKEUPS = 3,     /* forced reader wake-ups (ring past threshold) */
 	WC_CNT_FILTERED = 4,    /* closes dropped on purpose by a filter */
 	WC_CNT_COVERED = 5,     /* hook runs the recursion guard skipped but a backup handled */
-	WC_CNT_HTTP_MAP_FULL = 6, /* an HTTP socket could not be tracked: its http is null */
+	WC_CNT_HTTP_LOST = 6,   /* an http_note could not be queued (ring full): that head is missing */
 	WC_CNT_STACK_LOST = 7,  /* a closing stack could not be stored: its frames are empty */
 	WC_CNT_UNTRACKED_DESTROY = 8, /* diagnostics: a TCP socket destroyed without a record */
 	WC_CNT_LATE_RECORD = 9,  /* diagnostics: a record begun after the socket opened */
@@ -134,8 +137,28 @@ enum wc_http_source {
 	WC_HTTP_SRC_LIBC = 4,     /* uprobes on libc read/write/send/recv... */
 };
 
-/* The HTTP/1.x heads seen on one socket: appended to its close_record in
- * the same ring record when WC_F_HAS_HTTP is set. */
+/* One HTTP/1.x head (the first bytes of a request or response) moved over a
+ * socket: a ring sample of its own, submitted without a wake-up like close
+ * records. The reader keeps the last request and response per cookie until
+ * the socket's close record arrives, after them in the same ring. Cheaper
+ * than a kernel map of heads per socket: no map entry to make, copy and
+ * delete per socket, and only sockets that carry HTTP pay anything. */
+enum wc_http_kind { WC_HTTP_REQUEST = 1, WC_HTTP_RESPONSE = 2 };
+
+struct http_note {
+	unsigned long long cookie;
+	unsigned int magic;        /* WC_HTTP_NOTE_MAGIC */
+	unsigned short len;        /* bytes valid in head[] */
+	unsigned char kind;        /* enum wc_http_kind */
+	unsigned char outbound;    /* sent (1) or received (0) */
+	unsigned char source;      /* enum wc_http_source */
+	unsigned char pad[7];
+	char head[WC_HTTP_HEAD];
+};
+#define WC_HTTP_NOTE_MAGIC 0x48545450u /* "HTTP" */
+
+/* The HTTP/1.x heads seen on one socket, as the reader gathers them from
+ * its http_notes (userspace only). */
 struct http_record {
 	unsigned int requests;     /* payloads that began with a request line */
 	unsigned int responses;    /* payloads that began with a status line */
@@ -174,9 +197,5 @@ struct process_note {
 };
 #define WC_PROCESS_NOTE_MAGIC 0x50524f43u /* "PROC" */
 
-struct close_record_http {
-	struct close_record base;
-	struct http_record http;
-};
 
 #endif

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <vector>
 
+#include "correlate/http_notes.h"
 #include "decode/decoder.h"
 #include "record_builder.h"
 
@@ -91,43 +92,68 @@ namespace {
 
 using test_support::make_record;
 
-close_record_http http_sample() {
-    close_record_http s{};
-    s.base = make_record({WC_TCP_SYN_RECV, WC_TCP_ESTABLISHED, WC_TCP_FIN_WAIT1, WC_TCP_FIN_WAIT2, WC_TCP_CLOSE});
-    s.base.flags |= WC_F_HAS_HTTP;
-    const char req[] = "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
-    std::memcpy(s.http.req, req, sizeof req - 1);
-    s.http.req_len = sizeof req - 1;
-    s.http.requests = 1;
-    s.http.source = WC_HTTP_SRC_SYSCALL;
-    return s;
+http_note note_of(uint64_t cookie, unsigned char kind, const std::string& head, bool outbound) {
+    http_note n{};
+    n.cookie = cookie;
+    n.magic = WC_HTTP_NOTE_MAGIC;
+    n.kind = kind;
+    n.outbound = outbound;
+    n.source = WC_HTTP_SRC_SYSCALL;
+    n.len = static_cast<unsigned short>(head.size());
+    std::memcpy(n.head, head.data(), head.size());
+    return n;
 }
 
-TEST(Decoder, AcceptsARecordWithHttpHeadsAndHandsThemOut) {
-    close_record_http s = http_sample();
-    std::string err;
-    auto rec = decode_close_record(&s, sizeof s, &err);
-    ASSERT_TRUE(rec.has_value()) << err;
-    auto http = decode_http_part(&s, sizeof s, &err);
-    ASSERT_TRUE(http.has_value()) << err;
-    EXPECT_EQ(http->requests, 1u);
-    EXPECT_EQ(std::string(http->req, http->req_len), "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
-    EXPECT_FALSE(decode_http_part(&s.base, sizeof s.base, &err).has_value());
+TEST(HttpNotes, DecodesOnlyWellFormedNotes) {
+    http_note n = note_of(7, WC_HTTP_REQUEST, "GET / HTTP/1.1\r\n\r\n", true);
+    ASSERT_TRUE(decode_http_note(&n, sizeof n).has_value());
+    EXPECT_FALSE(decode_http_note(&n, sizeof n - 1).has_value());
+    http_note bad = n;
+    bad.magic = 0;
+    EXPECT_FALSE(decode_http_note(&bad, sizeof bad).has_value());
+    bad = n;
+    bad.len = WC_HTTP_HEAD;
+    EXPECT_FALSE(decode_http_note(&bad, sizeof bad).has_value());
+    bad = n;
+    bad.kind = 3;
+    EXPECT_FALSE(decode_http_note(&bad, sizeof bad).has_value());
+    bad = n;
+    bad.source = 9;
+    EXPECT_FALSE(decode_http_note(&bad, sizeof bad).has_value());
+    close_record rec = make_record({WC_TCP_SYN_SENT, WC_TCP_CLOSE});
+    EXPECT_FALSE(decode_http_note(&rec, sizeof rec).has_value());
 }
 
-TEST(Decoder, RejectsHttpFlagThatDisagreesWithSizeAndOverlongHeads) {
-    close_record_http s = http_sample();
-    std::string err;
-    s.base.flags &= ~WC_F_HAS_HTTP;
-    EXPECT_FALSE(decode_close_record(&s, sizeof s, &err).has_value());
-    close_record plain = http_sample().base;  // flag set, but no HTTP part follows
-    EXPECT_FALSE(decode_close_record(&plain, sizeof plain, &err).has_value());
-    s = http_sample();
-    s.http.resp_len = WC_HTTP_HEAD + 1;
-    EXPECT_FALSE(decode_http_part(&s, sizeof s, &err).has_value());
-    s = http_sample();
-    s.http.source = 9;
-    EXPECT_FALSE(decode_http_part(&s, sizeof s, &err).has_value());
+TEST(HttpNotes, KeepsTheLastRequestAndResponsePerCookieAndCountsThem) {
+    HttpNotes notes;
+    notes.add(note_of(7, WC_HTTP_REQUEST, "GET /a HTTP/1.1\r\n\r\n", false));
+    notes.add(note_of(8, WC_HTTP_REQUEST, "GET /other HTTP/1.1\r\n\r\n", true));
+    notes.add(note_of(7, WC_HTTP_RESPONSE, "HTTP/1.1 200 OK\r\n\r\n", true));
+    notes.add(note_of(7, WC_HTTP_REQUEST, "GET /b HTTP/1.1\r\n\r\n", false));
+    auto h = notes.take(7);
+    ASSERT_TRUE(h.has_value());
+    EXPECT_EQ(h->requests, 2u);
+    EXPECT_EQ(h->responses, 1u);
+    EXPECT_EQ(std::string(h->req, h->req_len), "GET /b HTTP/1.1\r\n\r\n");
+    EXPECT_EQ(std::string(h->resp, h->resp_len), "HTTP/1.1 200 OK\r\n\r\n");
+    EXPECT_EQ(h->req_outbound, 0);
+    EXPECT_EQ(h->source, WC_HTTP_SRC_SYSCALL);
+    EXPECT_FALSE(notes.take(7).has_value());  // taken once
+    EXPECT_EQ(notes.sockets(), 1u);
+    notes.forget(8);
+    EXPECT_EQ(notes.sockets(), 0u);
+}
+
+TEST(HttpNotes, BoundedAndCountsWhatItDrops) {
+    HttpNotes notes(2);
+    notes.add(note_of(1, WC_HTTP_REQUEST, "GET / HTTP/1.1\r\n\r\n", true));
+    notes.add(note_of(2, WC_HTTP_REQUEST, "GET / HTTP/1.1\r\n\r\n", true));
+    notes.add(note_of(3, WC_HTTP_REQUEST, "GET / HTTP/1.1\r\n\r\n", true));
+    notes.add(note_of(1, WC_HTTP_RESPONSE, "HTTP/1.1 200 OK\r\n\r\n", false));  // known socket: kept
+    EXPECT_EQ(notes.sockets(), 2u);
+    EXPECT_EQ(notes.dropped(), 1u);
+    EXPECT_FALSE(notes.take(3).has_value());
+    EXPECT_EQ(notes.take(1)->responses, 1u);
 }
 
 }  // namespace

@@ -106,6 +106,11 @@ int run_trace(const TraceOptions& opts) {
                      " without whoclosed's hooks; their states end at the last one seen, then CLOSE)";
     if (d.stacks_lost)
         std::cerr << ", " << d.stacks_lost << " closing stacks not stored (their frames are empty)";
+    if (d.http_lost || session->http_heads_dropped())
+        std::cerr << ", " << d.http_lost + session->http_heads_dropped()
+                  << " HTTP heads not kept (ring buffer full " << d.http_lost
+                  << ", more than 16384 open HTTP sockets " << session->http_heads_dropped()
+                  << "; their events miss that request or response)";
     std::cerr << '\n';
     return kExitOk;
 }

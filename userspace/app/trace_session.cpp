@@ -118,7 +118,8 @@ TraceSession::TraceSession(const TraceOptions& opts, TracerConfig cfg, std::uniq
       stacks_(*tracer_),
       started_(std::chrono::steady_clock::now()) {}
 
-static_assert(sizeof(process_note) != sizeof(close_record) && sizeof(process_note) != sizeof(close_record_http),
+static_assert(sizeof(process_note) != sizeof(close_record) && sizeof(http_note) != sizeof(close_record) &&
+                  sizeof(process_note) != sizeof(http_note),
               "ring samples are told apart by their size");
 
 void TraceSession::handle(const void* data, size_t size, EventSink& sink) {
@@ -127,6 +128,12 @@ void TraceSession::handle(const void* data, size_t size, EventSink& sink) {
         std::memcpy(note.get(), data, sizeof *note);
         if (note->magic == WC_PROCESS_NOTE_MAGIC) {
             stacks_.remember(*note);
+            return;
+        }
+    }
+    if (size == sizeof(http_note)) {
+        if (auto note = decode_http_note(data, size)) {
+            http_notes_.add(*note);
             return;
         }
     }
@@ -139,7 +146,8 @@ void TraceSession::handle(const void* data, size_t size, EventSink& sink) {
         return;
     }
     std::optional<http_record> http;
-    if (rec->flags & WC_F_HAS_HTTP) http = decode_http_part(data, size, &error);
+    if (rec->flags & WC_F_HAS_COOKIE) http = http_notes_.take(rec->cookie);
+    if (rec->flags & WC_F_FILTERED_OUT) return;  // sent only so that its heads are forgotten
     CloseEvent ev = correlator_.build(*rec, http ? &*http : nullptr);
     if (ev.closer && (rec->flags & WC_F_STACKS)) {
         ev.closer->kernel_stack = stacks_.kernel(rec->kstack_id);
@@ -155,8 +163,11 @@ bool TraceSession::limit_reached() const {
 
 void TraceSession::handle_filtered(const void* data, size_t size, EventSink& sink) {
     // Records read from the socket table never passed the kernel's filters.
-    if (size < sizeof(close_record) || record_passes_filters(*static_cast<const close_record*>(data), cfg_))
-        handle(data, size, sink);
+    if (size != sizeof(close_record)) return;
+    close_record rec;
+    std::memcpy(&rec, data, sizeof rec);
+    if (!record_passes_filters(rec, cfg_)) rec.flags |= WC_F_FILTERED_OUT;
+    handle(&rec, sizeof rec, sink);
 }
 
 void TraceSession::sweep(EventSink& sink, bool final_pass) {

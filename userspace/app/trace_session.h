@@ -10,6 +10,7 @@
 #include "cli/options.h"
 #include "correlate/cgroup_resolver.h"
 #include "correlate/correlator.h"
+#include "correlate/http_notes.h"
 #include "app/stack_resolver.h"
 #include "loader/tracer.h"
 #include "sink/event_sink.h"
@@ -43,6 +44,7 @@ public:
 
     uint64_t events() const { return summary_.events(); }
     uint64_t decode_errors() const { return decode_errors_; }
+    uint64_t http_heads_dropped() const { return http_notes_.dropped(); }
 
 private:
     TraceSession(const TraceOptions& opts, TracerConfig cfg, std::unique_ptr<Tracer> tracer);
@@ -60,6 +62,7 @@ private:
     std::unique_ptr<Tracer> tracer_;
     SysfsCgroupResolver cgroups_;
     Correlator correlator_;
+    HttpNotes http_notes_;
     StackResolver stacks_;
     SummaryAccumulator summary_;
     std::chrono::steady_clock::time_point started_;

@@ -15,19 +15,12 @@ std::optional<close_record> reject(std::string* error, std::string why) {
     return std::nullopt;
 }
 
-std::optional<http_record> reject_http(std::string* error, std::string why) {
-    if (error) *error = std::move(why);
-    return std::nullopt;
-}
-
 }  // namespace
 
 std::optional<close_record> decode_close_record(const void* data, size_t size, std::string* error) {
-    if (data == nullptr || (size != sizeof(close_record) && size != sizeof(close_record_http)))
+    if (data == nullptr || size != sizeof(close_record))
         return reject(error, "close record has " + std::to_string(size) + " bytes, expected " +
-                                 std::to_string(sizeof(close_record)) + " or " +
-                                 std::to_string(sizeof(close_record_http)) +
-                                 " (kernel/user ABI mismatch?)");
+                                 std::to_string(sizeof(close_record)) + " (kernel/user ABI mismatch?)");
     // Ring-buffer samples are only 8-byte aligned and may come from any
     // buffer: copy instead of casting.
     close_record rec;
@@ -43,24 +36,8 @@ std::optional<close_record> decode_close_record(const void* data, size_t size, s
             return reject(error, "close record has invalid TCP state " + std::to_string(rec.states[i]) +
                                      " at index " + std::to_string(i));
     }
-    if (((rec.flags & WC_F_HAS_HTTP) != 0) != (size == sizeof(close_record_http)))
-        return reject(error, "close record's HTTP flag does not match its size");
     if (error) error->clear();
     return rec;
-}
-
-std::optional<http_record> decode_http_part(const void* data, size_t size, std::string* error) {
-    if (data == nullptr || size != sizeof(close_record_http))
-        return reject_http(error, "record has no HTTP part");
-    http_record http;
-    std::memcpy(&http, static_cast<const char*>(data) + offsetof(close_record_http, http),
-                sizeof http);
-    if (http.req_len > WC_HTTP_HEAD || http.resp_len > WC_HTTP_HEAD)
-        return reject_http(error, "HTTP head length over " + std::to_string(WC_HTTP_HEAD));
-    if (http.source > WC_HTTP_SRC_LIBC)
-        return reject_http(error, "unknown HTTP source " + std::to_string(http.source));
-    if (error) error->clear();
-    return http;
 }
 
 }  // namespace whoclosed

@@ -148,7 +148,7 @@ void apply_config(struct whoclosed_bpf* s, const TracerConfig& cfg,
                    has_prog(specs, s->progs.btf_recv_length);
     ro->rx_hook = ro->io_hooks && has_prog(specs, s->progs.btf_data_ready);
     ro->http_syscall = cfg.http_syscall && ro->io_hooks;
-    ro->http_heads_used = cfg.http_syscall || cfg.http_tls || cfg.http_uprobe;
+
     ro->capture_stacks = cfg.capture_stacks;
     ro->stack_context = softirqs_on_irq_stack();
     bpf_map__set_max_entries(s->maps.socks, cfg.max_sockets);
@@ -355,8 +355,7 @@ DropCounters Tracer::counters() const {
     c.wakeups = sum(WC_CNT_WAKEUPS);
     c.filtered = sum(WC_CNT_FILTERED);
     c.stacks_lost = sum(WC_CNT_STACK_LOST);
-    c.untracked_destroys = sum(WC_CNT_UNTRACKED_DESTROY);
-    c.late_records = sum(WC_CNT_LATE_RECORD);
+    c.http_lost = sum(WC_CNT_HTTP_LOST);
     c.untracked_destroys = sum(WC_CNT_UNTRACKED_DESTROY);
     c.late_records = sum(WC_CNT_LATE_RECORD);
     uint64_t misses = 0;
@@ -401,19 +400,6 @@ std::string Tracer::recursion_report() const {
 
 std::vector<uint64_t> Tracer::kernel_stack(int id) const { return read_stack(skel_->maps.kstacks, id); }
 
-void Tracer::emit_from_table(uint64_t key, const close_record& rec, const RecordFn& fn) {
-    close_record_http out{};
-    out.base = rec;
-    if (bpf_map__lookup_elem(skel_->maps.http_heads, &key, sizeof(key), &out.http, sizeof(out.http),
-                             0) == 0) {
-        out.base.flags |= WC_F_HAS_HTTP;
-        fn(&out, sizeof(out));
-        bpf_map__delete_elem(skel_->maps.http_heads, &key, sizeof(key), 0);
-    } else {
-        fn(&out.base, sizeof(out.base));
-    }
-}
-
 namespace {
 
 // Every (key, record) of the socket table. Records may come and go while it
@@ -445,7 +431,7 @@ void Tracer::drain_closed(const RecordFn& fn) {
     for (auto& [key, rec] : read_table(skel_->maps.socks)) {
         if (rec.nstates == 0 || rec.states[rec.nstates - 1] != WC_TCP_CLOSE) continue;
         rec.flags |= WC_F_FLUSHED;
-        emit_from_table(key, rec, fn);
+        fn(&rec, sizeof(rec));  // its http_notes, if any, came through the ring
         closed.push_back(key);
     }
     for (uint64_t k : closed) bpf_map__delete_elem(skel_->maps.socks, &k, sizeof(k), 0);
@@ -477,7 +463,7 @@ int Tracer::sweep_stale(const RecordFn& fn, bool final_pass, std::string& error)
         if (bpf_map__delete_elem(skel_->maps.socks, &key, sizeof(key), 0)) continue;  // the hook won
         auto it = live->find(key);
         complete_stale_record(rec, it != live->end() && it->second == WC_TCP_TIME_WAIT, now);
-        emit_from_table(key, rec, fn);
+        fn(&rec, sizeof(rec));
         ++done;
     }
     recovered_ += static_cast<uint64_t>(done);

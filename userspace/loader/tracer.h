@@ -54,6 +54,7 @@ struct DropCounters {
     uint64_t wakeups = 0;
     uint64_t filtered = 0;
     uint64_t stacks_lost = 0;  // closing stacks the stack maps could not store
+    uint64_t http_lost = 0;    // HTTP heads the ring could not take
     uint64_t covered = 0;      // skipped hook runs a backup copy handled
     // Diagnostics (WHOCLOSED_DEBUG): sockets destroyed with no record
     // (listeners, sockets older than the trace) and records begun mid-life.
@@ -136,10 +137,6 @@ private:
     std::vector<bpf_link*> libc_links_;
     std::string libc_note_;
     std::unique_ptr<GoProbes> go_probes_;
-    // Hands one record read from the socket table to fn, joined with its
-    // HTTP heads (which it then deletes), like the kernel's emit().
-    void emit_from_table(uint64_t key, const close_record& rec, const RecordFn& fn);
-
     StaleSweep stale_;
     uint64_t recovered_ = 0;
     uint64_t own_netns_ = 0;
