@@ -130,18 +130,27 @@ TEST(HttpNotes, KeepsTheLastRequestAndResponsePerCookieAndCountsThem) {
     notes.add(note_of(8, WC_HTTP_REQUEST, "GET /other HTTP/1.1\r\n\r\n", true));
     notes.add(note_of(7, WC_HTTP_RESPONSE, "HTTP/1.1 200 OK\r\n\r\n", true));
     notes.add(note_of(7, WC_HTTP_REQUEST, "GET /b HTTP/1.1\r\n\r\n", false));
-    auto h = notes.take(7);
-    ASSERT_TRUE(h.has_value());
+    const http_record* h = notes.find(7);
+    ASSERT_NE(h, nullptr);
     EXPECT_EQ(h->requests, 2u);
     EXPECT_EQ(h->responses, 1u);
     EXPECT_EQ(std::string(h->req, h->req_len), "GET /b HTTP/1.1\r\n\r\n");
     EXPECT_EQ(std::string(h->resp, h->resp_len), "HTTP/1.1 200 OK\r\n\r\n");
     EXPECT_EQ(h->req_outbound, 0);
     EXPECT_EQ(h->source, WC_HTTP_SRC_SYSCALL);
-    EXPECT_FALSE(notes.take(7).has_value());  // taken once
+    notes.forget(7);
+    EXPECT_EQ(notes.find(7), nullptr);
     EXPECT_EQ(notes.sockets(), 1u);
     notes.forget(8);
     EXPECT_EQ(notes.sockets(), 0u);
+    // A new socket reuses a forgotten one's storage: nothing carries over.
+    notes.add(note_of(9, WC_HTTP_REQUEST, "GET /c HTTP/1.1\r\n\r\n", true));
+    const http_record* fresh = notes.find(9);
+    ASSERT_NE(fresh, nullptr);
+    EXPECT_EQ(fresh->requests, 1u);
+    EXPECT_EQ(fresh->responses, 0u);
+    EXPECT_EQ(fresh->resp_len, 0u);
+    EXPECT_EQ(fresh->req_outbound, 1);
 }
 
 TEST(HttpNotes, BoundedAndCountsWhatItDrops) {
@@ -152,8 +161,9 @@ TEST(HttpNotes, BoundedAndCountsWhatItDrops) {
     notes.add(note_of(1, WC_HTTP_RESPONSE, "HTTP/1.1 200 OK\r\n\r\n", false));  // known socket: kept
     EXPECT_EQ(notes.sockets(), 2u);
     EXPECT_EQ(notes.dropped(), 1u);
-    EXPECT_FALSE(notes.take(3).has_value());
-    EXPECT_EQ(notes.take(1)->responses, 1u);
+    EXPECT_EQ(notes.find(3), nullptr);
+    ASSERT_NE(notes.find(1), nullptr);
+    EXPECT_EQ(notes.find(1)->responses, 1u);
 }
 
 }  // namespace

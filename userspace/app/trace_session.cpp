@@ -133,7 +133,7 @@ void TraceSession::handle(const void* data, size_t size, EventSink& sink) {
     }
     if (size == sizeof(http_note)) {
         if (auto note = decode_http_note(data, size)) {
-            http_notes_.add(*note);
+            http_notes_.add(*note, static_cast<const char*>(data) + offsetof(http_note, head));
             return;
         }
     }
@@ -145,10 +145,13 @@ void TraceSession::handle(const void* data, size_t size, EventSink& sink) {
             std::cerr << "whoclosed: warning: dropping undecodable record: " << error << '\n';
         return;
     }
-    std::optional<http_record> http;
-    if (rec->flags & WC_F_HAS_COOKIE) http = http_notes_.take(rec->cookie);
-    if (rec->flags & WC_F_FILTERED_OUT) return;  // sent only so that its heads are forgotten
-    CloseEvent ev = correlator_.build(*rec, http ? &*http : nullptr);
+    const uint64_t cookie = (rec->flags & WC_F_HAS_COOKIE) ? rec->cookie : 0;
+    if (rec->flags & WC_F_FILTERED_OUT) {  // sent only so that its heads are forgotten
+        http_notes_.forget(cookie);
+        return;
+    }
+    CloseEvent ev = correlator_.build(*rec, cookie ? http_notes_.find(cookie) : nullptr);
+    if (cookie) http_notes_.forget(cookie);
     if (ev.closer && (rec->flags & WC_F_STACKS)) {
         ev.closer->kernel_stack = stacks_.kernel(rec->kstack_id);
         ev.closer->user_stack = stacks_.user(*rec);

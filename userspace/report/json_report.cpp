@@ -100,7 +100,7 @@ std::string render_json(const ReportData& d) {
     w.uint("time_wait_local", d.time_wait_total);
     std::string& tables = w.key("tables");
     JsonObjectWriter tw(tables);
-    for (const ReportTable& t : d.tables) table_json(tw.key(to_string(t.by)), t);
+    for (const ReportTable& t : d.tables) table_json(tw.dynamic_key(to_string(t.by)), t);
     tw.end();
     ports_json(w.key("first_fin"), d.ports);
     holders_json(w.key("time_wait_holders"), d.holders);

@@ -1,6 +1,8 @@
 #include "sink/json.h"
 
+#include <array>
 #include <charconv>
+#include <cstring>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -43,7 +45,14 @@ void append_u00(std::string& out, unsigned v) {
 
 namespace {
 
-bool is_plain_ascii(unsigned char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; }
+// Bytes copied as they are: printable ASCII but the quote and the backslash.
+constexpr std::array<bool, 256> kPlain = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0x20; c < 0x7F; ++c) t[static_cast<size_t>(c)] = c != '"' && c != '\\';
+    return t;
+}();
+
+bool is_plain_ascii(unsigned char c) { return kPlain[c]; }
 
 }  // namespace
 
@@ -127,70 +136,13 @@ void append_json_opt_string(std::string& out, const std::optional<std::string>& 
     else out += "null";
 }
 
-std::string& JsonObjectWriter::key(std::string_view name) {
-    // Keys are the program's own literals (plain ASCII, see the contract):
-    // no escaping pass, one append.
-    out_.append(first_ ? "\"" : ",\"", first_ ? 1 : 2);
-    first_ = false;
-    out_.append(name);
-    out_.append("\":", 2);
-    return out_;
-}
-
-JsonObjectWriter& JsonObjectWriter::str(std::string_view name, std::string_view v) {
-    append_json_string(key(name), v);
-    return *this;
-}
-
-JsonObjectWriter& JsonObjectWriter::opt_str(std::string_view name, const std::optional<std::string>& v) {
-    append_json_opt_string(key(name), v);
-    return *this;
-}
-
-JsonObjectWriter& JsonObjectWriter::uint(std::string_view name, uint64_t v) {
-    append_json_uint(key(name), v);
-    return *this;
-}
-
-JsonObjectWriter& JsonObjectWriter::opt_uint(std::string_view name, const std::optional<uint64_t>& v) {
-    append_json_opt_uint(key(name), v);
-    return *this;
-}
-
-JsonObjectWriter& JsonObjectWriter::dbl(std::string_view name, double v) {
-    append_json_double(key(name), v);
-    return *this;
-}
-
-JsonObjectWriter& JsonObjectWriter::opt_dbl(std::string_view name, const std::optional<double>& v) {
-    append_json_opt_double(key(name), v);
-    return *this;
-}
-
-JsonObjectWriter& JsonObjectWriter::boolean(std::string_view name, bool v) {
-    key(name) += v ? "true" : "false";
-    return *this;
-}
-
-JsonObjectWriter& JsonObjectWriter::null(std::string_view name) {
-    key(name) += "null";
-    return *this;
-}
-
-JsonObjectWriter& JsonObjectWriter::strings(std::string_view name, const std::vector<std::string>& v) {
-    std::string& out = key(name);
+void append_json_strings(std::string& out, const std::vector<std::string>& v) {
     out += '[';
     for (size_t i = 0; i < v.size(); ++i) {
         if (i) out += ',';
         append_json_string(out, v[i]);
     }
     out += ']';
-    return *this;
-}
-
-JsonObjectWriter& JsonObjectWriter::raw(std::string_view name, std::string_view json) {
-    key(name).append(json);
-    return *this;
 }
 
 std::string format_rfc3339_ns(uint64_t unix_ns) {

@@ -3,7 +3,9 @@
 // bytes, paths may hold anything).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +30,8 @@ void append_json_uint(std::string& out, uint64_t v);
 void append_json_opt_uint(std::string& out, const std::optional<uint64_t>& v);
 void append_json_opt_double(std::string& out, const std::optional<double>& v);
 void append_json_opt_string(std::string& out, const std::optional<std::string>& v);
+// ["a","b"]
+void append_json_strings(std::string& out, const std::vector<std::string>& v);
 
 // Writes {"key":value,...} with keys in call order, so that a reader of
 // the code sees the output's key order. end() writes the closing brace.
@@ -35,19 +39,81 @@ class JsonObjectWriter {
 public:
     explicit JsonObjectWriter(std::string& out) : out_(out) { out_ += '{'; }
 
+    // Keys are the program's own literals (plain ASCII, see the contract):
+    // no escaping pass, and their length is known at compile time, so
+    // `,"name":` is assembled with fixed-size copies and appended at once
+    // (a copy of run-time length under a known bound compiled to `rep movs`,
+    // which cost a fifth of the tracer's time).
     // Writes "key": and returns the buffer, for a nested value built by the caller.
-    std::string& key(std::string_view name);
-    JsonObjectWriter& str(std::string_view name, std::string_view v);
-    JsonObjectWriter& opt_str(std::string_view name, const std::optional<std::string>& v);
-    JsonObjectWriter& uint(std::string_view name, uint64_t v);
-    JsonObjectWriter& opt_uint(std::string_view name, const std::optional<uint64_t>& v);
-    JsonObjectWriter& dbl(std::string_view name, double v);
-    JsonObjectWriter& opt_dbl(std::string_view name, const std::optional<double>& v);
-    JsonObjectWriter& boolean(std::string_view name, bool v);
-    JsonObjectWriter& null(std::string_view name);
-    JsonObjectWriter& strings(std::string_view name, const std::vector<std::string>& v);
+    template <size_t N>
+    std::string& key(const char (&name)[N]) {
+        char buf[N + 3];
+        buf[0] = ',';
+        buf[1] = '"';
+        std::memcpy(buf + 2, name, N - 1);
+        buf[N + 1] = '"';
+        buf[N + 2] = ':';
+        const bool first = first_;
+        first_ = false;
+        return first ? out_.append(buf + 1, N + 2) : out_.append(buf, N + 3);
+    }
+    // A key known only at run time (report tables): same output, slower.
+    std::string& dynamic_key(std::string_view name) {
+        out_.append(first_ ? "\"" : ",\"");
+        first_ = false;
+        return out_.append(name).append("\":");
+    }
+    template <size_t N>
+    JsonObjectWriter& str(const char (&name)[N], std::string_view v) {
+        append_json_string(key(name), v);
+        return *this;
+    }
+    template <size_t N>
+    JsonObjectWriter& opt_str(const char (&name)[N], const std::optional<std::string>& v) {
+        append_json_opt_string(key(name), v);
+        return *this;
+    }
+    template <size_t N>
+    JsonObjectWriter& uint(const char (&name)[N], uint64_t v) {
+        append_json_uint(key(name), v);
+        return *this;
+    }
+    template <size_t N>
+    JsonObjectWriter& opt_uint(const char (&name)[N], const std::optional<uint64_t>& v) {
+        append_json_opt_uint(key(name), v);
+        return *this;
+    }
+    template <size_t N>
+    JsonObjectWriter& dbl(const char (&name)[N], double v) {
+        append_json_double(key(name), v);
+        return *this;
+    }
+    template <size_t N>
+    JsonObjectWriter& opt_dbl(const char (&name)[N], const std::optional<double>& v) {
+        append_json_opt_double(key(name), v);
+        return *this;
+    }
+    template <size_t N>
+    JsonObjectWriter& boolean(const char (&name)[N], bool v) {
+        key(name) += v ? "true" : "false";
+        return *this;
+    }
+    template <size_t N>
+    JsonObjectWriter& null(const char (&name)[N]) {
+        key(name) += "null";
+        return *this;
+    }
+    template <size_t N>
+    JsonObjectWriter& strings(const char (&name)[N], const std::vector<std::string>& v) {
+        append_json_strings(key(name), v);
+        return *this;
+    }
     // A value already rendered as JSON, appended verbatim.
-    JsonObjectWriter& raw(std::string_view name, std::string_view json);
+    template <size_t N>
+    JsonObjectWriter& raw(const char (&name)[N], std::string_view json) {
+        key(name).append(json);
+        return *this;
+    }
     void end() { out_ += '}'; }
 
 private:

@@ -70,7 +70,7 @@ void append_http(std::string& out, const std::optional<HttpExchange>& http) {
 template <typename Enum, size_t N>
 void append_counts(std::string& out, const std::array<Enum, N>& values, const std::array<uint64_t, N>& counts) {
     JsonObjectWriter o(out);
-    for (Enum v : values) o.uint(to_string(v), counts[static_cast<size_t>(v)]);
+    for (Enum v : values) append_json_uint(o.dynamic_key(to_string(v)), counts[static_cast<size_t>(v)]);
     o.end();
 }
 
