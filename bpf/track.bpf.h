@@ -759,6 +759,21 @@ owner:
 	return key;
 }
 
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __weak __ksym;
+
+/* tcp_sock lies beyond the BTF type of sk. With BTF, a read-only cast (the
+ * verifier turns it into a plain move, Linux >= 6.2) makes it a direct
+ * load; elsewhere a probe read. */
+static __always_inline __u64 tcp_bytes_received(bool btf, const struct sock *sk)
+{
+	if (btf && bpf_rdonly_cast) { /* a weak kfunc this kernel lacks resolves to 0 */
+		const struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+
+		return tp->bytes_received;
+	}
+	return BPF_CORE_READ((struct tcp_sock *)sk, bytes_received);
+}
+
 /* Data (or the peer's FIN) was queued on the socket, in softirq. Payload the
  * application never reads still ends the idle gap: compare the kernel's
  * bytes_received with what we saw last, less the FIN's sequence number. */
@@ -770,8 +785,7 @@ static __always_inline void on_data_ready(bool btf, const struct sock *sk)
 	rec = tracked(btf, sk, &key);
 	if (!rec)
 		return;
-	/* tcp_sock lies beyond the BTF type of sk: a probe read in every mode. */
-	rx = BPF_CORE_READ((struct tcp_sock *)sk, bytes_received);
+	rx = tcp_bytes_received(btf, sk);
 	if (rx <= rec->rx_mark)
 		return;
 	if (!(rec->flags & WC_F_PEER_FIN_COUNTED) &&

@@ -14,8 +14,14 @@ char LICENSE[] SEC("license") = "GPL";
 
 static __always_inline void btf_state(void *ctx, const struct sock *sk, int oldstate, int newstate)
 {
-	if (is_tcp_inet(true, sk))
-		on_state(true, ctx, sk, bpf_get_socket_cookie((void *)sk), oldstate, newstate);
+	__u64 cookie;
+
+	if (!is_tcp_inet(true, sk))
+		return;
+	cookie = read_cookie(true, sk);
+	if (!cookie) /* the first copy, which makes it, did not run */
+		cookie = bpf_get_socket_cookie((void *)sk);
+	on_state(true, ctx, sk, cookie, oldstate, newstate);
 }
 
 /* One copy of a guarded hook (see claim_hit in track.bpf.h). */
@@ -23,7 +29,10 @@ static __always_inline void btf_state(void *ctx, const struct sock *sk, int olds
 	SEC("tp_btf/" #tp)							\
 	int BPF_PROG(name, __VA_ARGS__)						\
 	{									\
+		const int copy_ = (copy);					\
 		__u64 what_ = (what); /* first: it may generate the cookie */	\
+									\
+		(void)copy_;							\
 									\
 		if (!claim_hit(ctx, hook, copy, sk ? read_cookie(true, sk) : 0, what_)) \
 			return 0;						\
@@ -37,16 +46,18 @@ static __always_inline void btf_state(void *ctx, const struct sock *sk, int olds
 	WC_COPY(tp, hook, 0, name, what, body, __VA_ARGS__)			\
 	WC_COPY(tp, hook, 1, name##_backup, what, body, __VA_ARGS__)
 
-/* The state hook generates the cookie the others read: do it before claiming. */
-static __always_inline __u64 state_what(const struct sock *sk, int oldstate, int newstate)
+/* The state hook generates the cookie the others read: the first copy does
+ * it before noting the hit. The backup needs no cookie made: if the first
+ * copy ran, it reads the one made there; if not, nothing was noted. */
+static __always_inline __u64 state_what(int copy, const struct sock *sk, int oldstate, int newstate)
 {
-	if (is_tcp_inet(true, sk))
+	if (copy == 0 && is_tcp_inet(true, sk))
 		bpf_get_socket_cookie((void *)sk);
 	return ((__u64)oldstate << 32) | (__u32)newstate;
 }
 
 WC_GUARDED(inet_sock_set_state, WC_HOOK_STATE, btf_set_state,
-	   state_what(sk, oldstate, newstate), btf_state(ctx, sk, oldstate, newstate),
+	   state_what(copy_, sk, oldstate, newstate), btf_state(ctx, sk, oldstate, newstate),
 	   const struct sock *sk, int oldstate, int newstate)
 WC_GUARDED(tcp_destroy_sock, WC_HOOK_DESTROY, btf_destroy, 0, on_destroy(true, sk), struct sock *sk)
 /* A reset answering a packet no socket wanted has no sk: its skb tells such
