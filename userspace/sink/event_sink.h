@@ -5,6 +5,8 @@
 #include <ostream>
 #include <string>
 
+#include "sink/json.h"
+
 #include "correlate/close_event.h"
 #include "sink/summary.h"
 
@@ -28,7 +30,7 @@ public:
 class LineSink : public EventSink {
 public:
     // Appends one event, without the newline, to `out`.
-    using EventFormatter = void (*)(std::string& out, const CloseEvent&);
+    using EventFormatter = void (*)(ByteBuffer& out, const CloseEvent&);
     using SummaryFormatter = std::string (*)(const Summary&);
 
     LineSink(std::ostream& out, EventFormatter format_event, SummaryFormatter format_summary)
@@ -57,7 +59,7 @@ private:
     static constexpr size_t kMaxPending = 1 << 20;
 
     void emit(const std::string& line) {
-        pending_.append(line);
+        pending_.append(line.data(), line.size());
         pending_ += '\n';
         if (pending_.size() >= kMaxPending) write_pending();
     }
@@ -69,7 +71,7 @@ private:
     }
 
     std::ostream& out_;
-    std::string pending_;
+    ByteBuffer pending_;
     EventFormatter format_event_;
     SummaryFormatter format_summary_;
 };

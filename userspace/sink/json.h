@@ -5,6 +5,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <array>
+#include <charconv>
+#include <memory>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -13,31 +16,154 @@
 
 namespace whoclosed {
 
+// A growable byte buffer whose appends are inline: a line sink formats
+// every event into one, and std::string's appends are out-of-line calls
+// with their own checks (about a third of the tracer's time was spent in
+// them). Holds what the JSON primitives below need of an output.
+class ByteBuffer {
+public:
+    ByteBuffer& append(const char* p, size_t n) {
+        if (n > cap_ - size_) grow(n);
+        std::memcpy(data_.get() + size_, p, n);
+        size_ += n;
+        return *this;
+    }
+    ByteBuffer& append(std::string_view s) { return append(s.data(), s.size()); }
+    ByteBuffer& operator+=(std::string_view s) { return append(s.data(), s.size()); }
+    ByteBuffer& operator+=(char c) {
+        if (size_ == cap_) grow(1);
+        data_[size_++] = c;
+        return *this;
+    }
+    const char* data() const { return data_.get(); }
+    size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    void clear() { size_ = 0; }  // keeps the memory: the next batch reuses it
+    std::string str() const { return std::string(data(), size_); }
+
+private:
+    void grow(size_t need);
+    std::unique_ptr<char[]> data_;
+    size_t size_ = 0, cap_ = 0;
+};
+
+namespace json_detail {
+
+size_t utf8_sequence_length(std::string_view s, size_t i);
+extern const std::array<bool, 256> kPlain;  // printable ASCII but '"' and '\\'
+
+template <class Out>
+void append_u00(Out& out, unsigned v) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    const char esc[6] = {'\\', 'u', '0', '0', kHex[(v >> 4) & 0xF], kHex[v & 0xF]};
+    out.append(esc, sizeof esc);
+}
+
+// The shortest text of v with up to 3 decimals, or empty for null.
+std::string_view double_text(double v, char (&buf)[400]);
+
+}  // namespace json_detail
+
+// The primitives below append to any Out with append(const char*, size_t)
+// and += char: std::string (reports) or ByteBuffer (the trace's sinks).
+
 // Appends s as a quoted JSON string. Valid UTF-8 passes through; '"', '\\',
 // C0 controls, DEL and C1 controls (U+0080..U+009F) become \u00XX (C1 and DEL
 // would otherwise drive terminals that show the output). Each byte that is
 // not part of a valid UTF-8 sequence (stray continuation, overlong form,
 // surrogate, > U+10FFFF, truncated sequence) becomes U+FFFD, written as
 // \ufffd: lossy, as jq and Python's errors="replace" do, but always valid.
-void append_json_string(std::string& out, std::string_view s);
+template <class Out>
+void append_json_string(Out& out, std::string_view s) {
+    using json_detail::kPlain;
+    out += '"';
+    for (size_t i = 0; i < s.size();) {
+        // Hot path (every key and most values): copy a run of plain ASCII at once.
+        size_t run = i;
+        while (run < s.size() && kPlain[static_cast<unsigned char>(s[run])]) run++;
+        if (run > i) {
+            out.append(s.data() + i, run - i);
+            i = run;
+            continue;
+        }
+        const auto c = static_cast<unsigned char>(s[i]);
+        const size_t len = json_detail::utf8_sequence_length(s, i);
+        if (len == 0) {
+            out.append("\\ufffd", 6);
+            i += 1;
+        } else if (len == 1) {
+            if (c == '"' || c == '\\') {
+                const char esc[2] = {'\\', static_cast<char>(c)};
+                out.append(esc, 2);
+            } else {
+                json_detail::append_u00(out, c);  // C0 controls and DEL
+            }
+            i += 1;
+        } else if (c == 0xC2 && static_cast<unsigned char>(s[i + 1]) <= 0x9F) {
+            json_detail::append_u00(out, static_cast<unsigned char>(s[i + 1]));  // C1 control U+0080..U+009F
+            i += 2;
+        } else {
+            out.append(s.data() + i, len);
+            i += len;
+        }
+    }
+    out += '"';
+}
+
 std::string json_string(std::string_view s);
 
 // Up to 3 decimals, trailing zeros trimmed ("3.41", "2", "0.08"), never an
 // exponent; NaN and infinities (never meaningful here) become null.
-void append_json_double(std::string& out, double v);
+template <class Out>
+void append_json_double(Out& out, double v) {
+    char buf[400];
+    const std::string_view text = json_detail::double_text(v, buf);
+    if (text.empty()) out.append("null", 4);
+    else out.append(text.data(), text.size());
+}
 
-void append_json_uint(std::string& out, uint64_t v);
-void append_json_opt_uint(std::string& out, const std::optional<uint64_t>& v);
-void append_json_opt_double(std::string& out, const std::optional<double>& v);
-void append_json_opt_string(std::string& out, const std::optional<std::string>& v);
+template <class Out>
+void append_json_uint(Out& out, uint64_t v) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, static_cast<size_t>(end - buf));
+}
+
+template <class Out>
+void append_json_opt_uint(Out& out, const std::optional<uint64_t>& v) {
+    if (v) append_json_uint(out, *v);
+    else out.append("null", 4);
+}
+
+template <class Out>
+void append_json_opt_double(Out& out, const std::optional<double>& v) {
+    if (v) append_json_double(out, *v);
+    else out.append("null", 4);
+}
+
+template <class Out>
+void append_json_opt_string(Out& out, const std::optional<std::string>& v) {
+    if (v) append_json_string(out, *v);
+    else out.append("null", 4);
+}
+
 // ["a","b"]
-void append_json_strings(std::string& out, const std::vector<std::string>& v);
+template <class Out>
+void append_json_strings(Out& out, const std::vector<std::string>& v) {
+    out += '[';
+    for (size_t i = 0; i < v.size(); ++i) {
+        if (i) out += ',';
+        append_json_string(out, v[i]);
+    }
+    out += ']';
+}
 
 // Writes {"key":value,...} with keys in call order, so that a reader of
 // the code sees the output's key order. end() writes the closing brace.
-class JsonObjectWriter {
+template <class Out>
+class BasicJsonObjectWriter {
 public:
-    explicit JsonObjectWriter(std::string& out) : out_(out) { out_ += '{'; }
+    explicit BasicJsonObjectWriter(Out& out) : out_(out) { out_ += '{'; }
 
     // Keys are the program's own literals (plain ASCII, see the contract):
     // no escaping pass, and their length is known at compile time, so
@@ -46,7 +172,7 @@ public:
     // which cost a fifth of the tracer's time).
     // Writes "key": and returns the buffer, for a nested value built by the caller.
     template <size_t N>
-    std::string& key(const char (&name)[N]) {
+    Out& key(const char (&name)[N]) {
         char buf[N + 3];
         buf[0] = ',';
         buf[1] = '"';
@@ -55,73 +181,83 @@ public:
         buf[N + 2] = ':';
         const bool first = first_;
         first_ = false;
-        return first ? out_.append(buf + 1, N + 2) : out_.append(buf, N + 3);
+        if (first) out_.append(buf + 1, N + 2);
+        else out_.append(buf, N + 3);
+        return out_;
     }
     // A key known only at run time (report tables): same output, slower.
-    std::string& dynamic_key(std::string_view name) {
-        out_.append(first_ ? "\"" : ",\"");
+    Out& dynamic_key(std::string_view name) {
+        if (!first_) out_ += ',';
         first_ = false;
-        return out_.append(name).append("\":");
+        out_ += '"';
+        out_.append(name.data(), name.size());
+        out_.append("\":", 2);
+        return out_;
     }
     template <size_t N>
-    JsonObjectWriter& str(const char (&name)[N], std::string_view v) {
+    BasicJsonObjectWriter& str(const char (&name)[N], std::string_view v) {
         append_json_string(key(name), v);
         return *this;
     }
     template <size_t N>
-    JsonObjectWriter& opt_str(const char (&name)[N], const std::optional<std::string>& v) {
+    BasicJsonObjectWriter& opt_str(const char (&name)[N], const std::optional<std::string>& v) {
         append_json_opt_string(key(name), v);
         return *this;
     }
     template <size_t N>
-    JsonObjectWriter& uint(const char (&name)[N], uint64_t v) {
+    BasicJsonObjectWriter& uint(const char (&name)[N], uint64_t v) {
         append_json_uint(key(name), v);
         return *this;
     }
     template <size_t N>
-    JsonObjectWriter& opt_uint(const char (&name)[N], const std::optional<uint64_t>& v) {
+    BasicJsonObjectWriter& opt_uint(const char (&name)[N], const std::optional<uint64_t>& v) {
         append_json_opt_uint(key(name), v);
         return *this;
     }
     template <size_t N>
-    JsonObjectWriter& dbl(const char (&name)[N], double v) {
+    BasicJsonObjectWriter& dbl(const char (&name)[N], double v) {
         append_json_double(key(name), v);
         return *this;
     }
     template <size_t N>
-    JsonObjectWriter& opt_dbl(const char (&name)[N], const std::optional<double>& v) {
+    BasicJsonObjectWriter& opt_dbl(const char (&name)[N], const std::optional<double>& v) {
         append_json_opt_double(key(name), v);
         return *this;
     }
     template <size_t N>
-    JsonObjectWriter& boolean(const char (&name)[N], bool v) {
-        key(name) += v ? "true" : "false";
+    BasicJsonObjectWriter& boolean(const char (&name)[N], bool v) {
+        if (v) key(name).append("true", 4);
+        else key(name).append("false", 5);
         return *this;
     }
     template <size_t N>
-    JsonObjectWriter& null(const char (&name)[N]) {
-        key(name) += "null";
+    BasicJsonObjectWriter& null(const char (&name)[N]) {
+        key(name).append("null", 4);
         return *this;
     }
     template <size_t N>
-    JsonObjectWriter& strings(const char (&name)[N], const std::vector<std::string>& v) {
+    BasicJsonObjectWriter& strings(const char (&name)[N], const std::vector<std::string>& v) {
         append_json_strings(key(name), v);
         return *this;
     }
     // A value already rendered as JSON, appended verbatim.
     template <size_t N>
-    JsonObjectWriter& raw(const char (&name)[N], std::string_view json) {
-        key(name).append(json);
+    BasicJsonObjectWriter& raw(const char (&name)[N], std::string_view json) {
+        key(name).append(json.data(), json.size());
         return *this;
     }
     void end() { out_ += '}'; }
 
 private:
-    std::string& out_;
+    Out& out_;
     bool first_ = true;
 };
 
+using JsonObjectWriter = BasicJsonObjectWriter<std::string>;
+
 // RFC 3339 UTC with nanoseconds: "2026-11-25T10:00:00.123456789Z".
 std::string format_rfc3339_ns(uint64_t unix_ns);
+// The same into buf (30 bytes), without an allocation; returns the text.
+std::string_view format_rfc3339_ns(uint64_t unix_ns, char (&buf)[32]);
 
 }  // namespace whoclosed

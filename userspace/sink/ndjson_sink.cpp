@@ -6,20 +6,22 @@ namespace whoclosed {
 
 namespace {
 
-void append_owner(std::string& out, const std::optional<OwnerInfo>& owner) {
+template <class Out>
+void append_owner(Out& out, const std::optional<OwnerInfo>& owner) {
     if (!owner) {
-        out += "null";
+        out.append("null", 4);
         return;
     }
-    JsonObjectWriter(out).uint("pid", owner->pid).str("comm", owner->comm).opt_str("cgroup", owner->cgroup).end();
+    BasicJsonObjectWriter<Out>(out).uint("pid", owner->pid).str("comm", owner->comm).opt_str("cgroup", owner->cgroup).end();
 }
 
-void append_closer(std::string& out, const std::optional<CloserInfo>& c) {
+template <class Out>
+void append_closer(Out& out, const std::optional<CloserInfo>& c) {
     if (!c) {
-        out += "null";
+        out.append("null", 4);
         return;
     }
-    JsonObjectWriter(out)
+    BasicJsonObjectWriter<Out>(out)
         .uint("pid", c->pid)
         .uint("tid", c->tid)
         .str("comm", c->comm)
@@ -30,18 +32,19 @@ void append_closer(std::string& out, const std::optional<CloserInfo>& c) {
         .end();
 }
 
-void append_http(std::string& out, const std::optional<HttpExchange>& http) {
+template <class Out>
+void append_http(Out& out, const std::optional<HttpExchange>& http) {
     if (!http) {
-        out += "null";
+        out.append("null", 4);
         return;
     }
-    JsonObjectWriter o(out);
+    BasicJsonObjectWriter<Out> o(out);
     o.uint("requests", http->requests);
     if (http->source.empty()) o.null("source");
     else o.str("source", http->source);
-    std::string& req = o.key("last_request");
+    Out& req = o.key("last_request");
     if (const auto& r = http->last_request) {
-        JsonObjectWriter(req)
+        BasicJsonObjectWriter<Out>(req)
             .str("method", r->method)
             .opt_str("path", r->path)
             .opt_str("version", r->version)
@@ -50,17 +53,17 @@ void append_http(std::string& out, const std::optional<HttpExchange>& http) {
             .opt_str("user_agent", r->user_agent)
             .end();
     } else {
-        req += "null";
+        req.append("null", 4);
     }
-    std::string& resp = o.key("last_response");
+    Out& resp = o.key("last_response");
     if (const auto& r = http->last_response) {
-        JsonObjectWriter(resp)
+        BasicJsonObjectWriter<Out>(resp)
             .str("version", r->version)
             .uint("status", r->status)
             .opt_str("connection", r->connection)
             .end();
     } else {
-        resp += "null";
+        resp.append("null", 4);
     }
     o.end();
 }
@@ -74,18 +77,12 @@ void append_counts(std::string& out, const std::array<Enum, N>& values, const st
     o.end();
 }
 
-}  // namespace
-
-std::string close_event_json(const CloseEvent& ev) {
-    std::string out;
-    append_close_event_json(out, ev);
-    return out;
-}
-
-void append_close_event_json(std::string& out, const CloseEvent& ev) {
-    JsonObjectWriter o(out);
+template <class Out>
+void append_event(Out& out, const CloseEvent& ev) {
+    char ts[32];
+    BasicJsonObjectWriter<Out> o(out);
     o.str("type", "close")
-        .str("ts", format_rfc3339_ns(ev.ts_unix_ns))
+        .str("ts", format_rfc3339_ns(ev.ts_unix_ns, ts))
         .opt_uint("cookie", ev.cookie)
         .uint("netns", ev.netns)
         .str("family", ev.ipv6 ? "ipv6" : "ipv4")
@@ -107,6 +104,16 @@ void append_close_event_json(std::string& out, const CloseEvent& ev) {
     append_http(o.key("http"), ev.http);
     o.str("reason", to_string(ev.reason)).end();
 }
+
+}  // namespace
+
+std::string close_event_json(const CloseEvent& ev) {
+    std::string out;
+    append_event(out, ev);
+    return out;
+}
+
+void append_close_event_json(ByteBuffer& out, const CloseEvent& ev) { append_event(out, ev); }
 
 std::string summary_json(const Summary& s) {
     std::string out;

@@ -9,7 +9,7 @@
 namespace whoclosed {
 
 std::string close_event_json(const CloseEvent& ev);  // without the newline
-void append_close_event_json(std::string& out, const CloseEvent& ev);
+void append_close_event_json(ByteBuffer& out, const CloseEvent& ev);
 std::string summary_json(const Summary& s);          // without the newline
 
 class NdjsonSink final : public LineSink {

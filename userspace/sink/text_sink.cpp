@@ -76,7 +76,7 @@ std::string number(double v) {
 
 }  // namespace
 
-void append_close_event_text(std::string& out, const CloseEvent& ev) { out += close_event_text(ev); }
+void append_close_event_text(ByteBuffer& out, const CloseEvent& ev) { out.append(close_event_text(ev)); }
 
 std::string close_event_text(const CloseEvent& ev) {
     std::string line = format_rfc3339_ns(ev.ts_unix_ns);

@@ -9,7 +9,7 @@
 namespace whoclosed {
 
 std::string close_event_text(const CloseEvent& ev);  // without the newline
-void append_close_event_text(std::string& out, const CloseEvent& ev);
+void append_close_event_text(ByteBuffer& out, const CloseEvent& ev);
 std::string summary_text(const Summary& s);          // without the newline
 
 class TextSink final : public LineSink {
