@@ -75,7 +75,8 @@ enum wc_counter {
 	WC_CNT_STACK_LOST = 7,  /* a closing stack could not be stored: its frames are empty */
 	WC_CNT_UNTRACKED_DESTROY = 8, /* diagnostics: a TCP socket destroyed without a record */
 	WC_CNT_LATE_RECORD = 9,  /* diagnostics: a record begun after the socket opened */
-	WC_CNT_MAX = 10,
+	WC_CNT_KSTACK_VARIED = 10, /* diagnostics: a remembered kernel path unwound differently */
+	WC_CNT_MAX = 11,
 };
 
 /* One record per closed socket, submitted once to the ring buffer.

@@ -98,7 +98,7 @@ int run_trace(const TraceOptions& opts) {
         std::cerr << " [kernel: emitted " << d.emitted << ", filtered " << d.filtered
                   << ", forced wake-ups " << d.wakeups << ", covered " << d.covered
                   << ", untracked destroys " << d.untracked_destroys << ", late records "
-                  << d.late_records
+                  << d.late_records << ", kernel paths that varied " << d.kstack_varied
                   << ", skipped:" << session->tracer().recursion_report() << "]";
     if (session->tracer().recovered())
         std::cerr << ", " << session->tracer().recovered()

@@ -358,6 +358,7 @@ DropCounters Tracer::counters() const {
     c.http_lost = sum(WC_CNT_HTTP_LOST);
     c.untracked_destroys = sum(WC_CNT_UNTRACKED_DESTROY);
     c.late_records = sum(WC_CNT_LATE_RECORD);
+    c.kstack_varied = sum(WC_CNT_KSTACK_VARIED);
     uint64_t misses = 0;
     for (int fd : critical_fds_) {
         bpf_prog_info info{};

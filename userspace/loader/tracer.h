@@ -60,6 +60,8 @@ struct DropCounters {
     // (listeners, sockets older than the trace) and records begun mid-life.
     uint64_t untracked_destroys = 0;
     uint64_t late_records = 0;
+    // Remembered kernel paths that unwound differently (then never used).
+    uint64_t kstack_varied = 0;
     // Hook runs the kernel skipped (recursion guard) that no backup covered:
     // a state change or close that was never seen.
     uint64_t recursion_lost = 0;
