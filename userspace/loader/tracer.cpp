@@ -70,7 +70,7 @@ bool kernel_has_btf_tracepoint(const char* name) {
     return btf__find_by_name_kind(vmlinux, type.c_str(), BTF_KIND_TYPEDEF) > 0;
 }
 
-// Whether this kernel has the socket-layer I/O tracepoints (Linux >= 6.5).
+// Whether this kernel has the socket-layer I/O tracepoints (Linux >= 6.3).
 bool io_tracepoints() {
     return kernel_has_btf_tracepoint("sock_send_length") &&
            kernel_has_btf_tracepoint("sock_recv_length");
