@@ -1,5 +1,6 @@
-// The kernel keeps the heads of the last request and response seen on a
-// socket (bpf/http.bpf.h); this turns them into the event's `http` object.
+// The heads of the last request and response seen on a socket, as the
+// reader gathered them from the kernel's http_notes (correlate/http_notes.h):
+// this turns them into the event's `http` object.
 #pragma once
 
 #include <cstdint>
