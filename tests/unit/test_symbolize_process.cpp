@@ -159,6 +159,13 @@ TEST_F(ProcessSymbolizerTest, KernelListedModulesResolveAfterTheProcessExited) {
     other.remember_modules(pid, wrong);
     EXPECT_EQ(other.resolve(pid, child.target_addr()).rfind("[helper]+0x", 0), 0u)
         << other.resolve(pid, child.target_addr());
+
+    // A later note for the same pid is a new life of it: it replaces what was
+    // remembered, and an empty one leaves nothing to misname frames with.
+    other.remember_modules(pid, listed);
+    EXPECT_EQ(other.resolve(pid, child.target_addr()), "whoclosed_target");
+    other.remember_modules(pid, {});
+    EXPECT_NE(other.resolve(pid, child.target_addr()), "whoclosed_target");
 }
 
 TEST_F(ProcessSymbolizerTest, UnresolvableFramePrintsModuleAndFileOffset) {

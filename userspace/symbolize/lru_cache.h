@@ -38,6 +38,13 @@ public:
         return order_.front().second;
     }
 
+    void erase(const Key& key) {
+        auto it = index_.find(key);
+        if (it == index_.end()) return;
+        order_.erase(it->second);
+        index_.erase(it);
+    }
+
     size_t size() const { return index_.size(); }
     size_t capacity() const { return capacity_; }
 

@@ -44,7 +44,13 @@ bool ProcessSymbolizer::remember_locked(pid_t pid) {
 
 void ProcessSymbolizer::remember_modules(pid_t pid, std::vector<Module> modules) {
     std::lock_guard lock(mutex_);
-    if (processes_.get(pid) != nullptr || modules.empty()) return;
+    // A note comes once per process life: whatever was remembered for this
+    // pid belongs to an earlier one (before an exec, or a process whose pid
+    // was reused). Wrong names are worse than none.
+    if (modules.empty()) {
+        processes_.erase(pid);
+        return;
+    }
     for (Module& m : modules) {
         const std::string name = m.path;
         m.path.clear();

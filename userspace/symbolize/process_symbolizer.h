@@ -41,8 +41,8 @@ public:
     // For a process already gone: its executable file mappings as the kernel
     // listed them (struct process_note), with only each file's name and
     // identity. Files are looked for by name in the scan directories and
-    // kept when their (dev, inode) match. Does nothing if the process's
-    // own snapshot is known.
+    // kept when their (dev, inode) match. Replaces what was remembered for
+    // the pid (an earlier life of it); an empty list just forgets that.
     void remember_modules(pid_t pid, std::vector<Module> modules);
 
     // One frame of pid's user stack: "main.closeIt", "nanosleep",
