@@ -443,7 +443,7 @@ struct {
  * closes outside a system call (a signal at an interrupt's return) are
  * always unwound: their frames depend on how the task got there. */
 struct kpath {
-	__u32 nr;   /* system call number */
+	__u32 nr;   /* system call number; bit 31 for 32-bit tasks */
 	__u32 what; /* hook, transition, linger: see closer_path() */
 };
 
@@ -491,6 +491,8 @@ static __always_inline int closer_kernel_stack(bool btf, void *ctx, const struct
 	key.nr = regs->orig_ax;
 	if (exiting || (long)regs->orig_ax < 0 || !what)
 		return bpf_get_stackid(ctx, &kstacks, flags);
+	if (regs->cs != 0x33 /* __USER_CS: 32-bit tasks number their calls apart */)
+		key.nr |= 1u << 31;
 #else
 	return bpf_get_stackid(ctx, &kstacks, flags);
 #endif
