@@ -744,7 +744,12 @@ static __always_inline void on_state(bool btf, void *ctx, const struct sock *sk,
 
 	if (!key || newstate == WC_TCP_LISTEN || (oldstate == WC_TCP_LISTEN && newstate == WC_TCP_CLOSE))
 		return;
-	rec = bpf_map_lookup_elem(&socks, &key);
+	/* A child socket's first transition: its cookie was made just now (the
+	 * clone of the listener starts without one), so it has no record yet. */
+	if (btf && oldstate == WC_TCP_LISTEN && newstate == WC_TCP_SYN_RECV)
+		rec = NULL;
+	else
+		rec = bpf_map_lookup_elem(&socks, &key);
 	if (rec && oldstate == WC_TCP_CLOSE && newstate == WC_TCP_SYN_SENT) {
 		/* connect() again on a socket whose first attempt failed: a new life. */
 		emit(rec);
