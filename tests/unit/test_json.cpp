@@ -106,3 +106,46 @@ TEST(Rfc3339, NanosecondsUtc) {
 
 }  // namespace
 }  // namespace whoclosed
+
+namespace whoclosed {
+namespace {
+
+// The sinks' buffer: what it holds must be exactly what was appended, across
+// its growth, and the JSON primitives must write the same bytes to it as to
+// a std::string.
+TEST(ByteBuffer, HoldsExactlyWhatWasAppendedAcrossGrowth) {
+    ByteBuffer buf;
+    std::string want;
+    for (size_t i = 0; i < 5000; ++i) {
+        const std::string piece(i % 301, static_cast<char>('a' + i % 26));  // 0..300 bytes
+        buf.append(piece.data(), piece.size());
+        want += piece;
+        buf += ',';
+        want += ',';
+    }
+    EXPECT_EQ(buf.size(), want.size());
+    EXPECT_EQ(buf.str(), want);
+    buf.clear();
+    EXPECT_TRUE(buf.empty());
+    buf.append(std::string_view("after"));
+    EXPECT_EQ(buf.str(), "after");
+}
+
+TEST(ByteBuffer, JsonPrimitivesWriteTheSameBytesAsToAString) {
+    const std::string odd = std::string("a\"b\\c\n\x01\x7f\xc2\x9b\xff") + "\xe2\x82\xac" + std::string(1, '\0');
+    ByteBuffer buf;
+    std::string str;
+    append_json_string(buf, odd);
+    append_json_string(str, odd);
+    append_json_uint(buf, 18446744073709551615ull);
+    append_json_uint(str, 18446744073709551615ull);
+    append_json_double(buf, 3.14159);
+    append_json_double(str, 3.14159);
+    BasicJsonObjectWriter<ByteBuffer>(buf).str("k", odd).opt_uint("n", std::nullopt).boolean("b", true).end();
+    JsonObjectWriter(str).str("k", odd).opt_uint("n", std::nullopt).boolean("b", true).end();
+    EXPECT_EQ(buf.str(), str);
+    EXPECT_EQ(str.substr(0, json_string(odd).size()), json_string(odd));
+}
+
+}  // namespace
+}  // namespace whoclosed

@@ -23,6 +23,7 @@ namespace whoclosed {
 class ByteBuffer {
 public:
     ByteBuffer& append(const char* p, size_t n) {
+        if (n == 0) return *this;  // (memcpy wants a valid pointer even for 0 bytes)
         if (n > cap_ - size_) grow(n);
         std::memcpy(data_.get() + size_, p, n);
         size_ += n;
