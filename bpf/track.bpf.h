@@ -352,28 +352,12 @@ static __always_inline void forget_process(__u32 tgid)
 		bpf_map_delete_elem(&processes_noted, &tgid);
 }
 
-/* The owner is a process: its name is its main thread's, whichever of its
- * threads (named apart, perhaps) connected or first used the socket. */
-static __always_inline void process_comm(bool btf, char *dst)
-{
-	struct task_struct *leader;
-
-	if (btf) {
-		leader = bpf_get_current_task_btf()->group_leader;
-	} else {
-		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-
-		leader = BPF_CORE_READ(task, group_leader);
-	}
-	bpf_probe_read_kernel_str(dst, WC_COMM_LEN, leader->comm);
-}
-
 static __always_inline void set_owner(struct close_record *rec, bool btf)
 {
 	rec->owner_pid = bpf_get_current_pid_tgid() >> 32;
 	note_process(rec->owner_pid, btf);
 	rec->owner_cgroup = bpf_get_current_cgroup_id();
-	process_comm(btf, rec->owner_comm);
+	bpf_get_current_comm(rec->owner_comm, sizeof(rec->owner_comm));
 	rec->flags |= WC_F_HAS_OWNER;
 }
 
@@ -597,15 +581,6 @@ static __always_inline void set_closer(bool btf, void *ctx, bool at_task, struct
 	if (task_flags & PF_EXITING)
 		rec->flags |= WC_F_CLOSER_EXITING;
 	rec->flags |= WC_F_HAS_CLOSER;
-	if (!(rec->flags & WC_F_HAS_OWNER)) {
-		/* Accepted and closed without a read or write in between: the
-		 * closing process is the first to touch it (see on_io). */
-		rec->owner_pid = rec->closer_pid;
-		rec->owner_cgroup = rec->closer_cgroup;
-		process_comm(btf, rec->owner_comm);
-		rec->flags |= WC_F_HAS_OWNER;
-		note_process(rec->owner_pid, btf);
-	}
 	capture_closer_stacks(btf, ctx, rec, what, task_flags & PF_EXITING);
 }
 

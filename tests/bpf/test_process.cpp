@@ -131,5 +131,51 @@ TEST(Process, AcceptedHereClosedByForkedChild) {
     expect_summary(tracer.summary(), "tp_btf");
 }
 
+// inetd style: this process accepts and hands the socket on untouched; a
+// forked child does all its I/O and closes it. The owner is still the
+// process accept() returned to, not the first one to use the socket.
+TEST(Process, AcceptedHereUntouchedThenServedByForkedChild) {
+    WHOCLOSED_REQUIRE_ROOT();
+    constexpr int kPort = 19303;
+    const char* kChildComm = "wc-served";
+    TraceRunner tracer({"--port", std::to_string(kPort)});
+    ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
+
+    Fd listener = listen_tcp("127.0.0.1", kPort);
+    Fd client = connect_tcp("127.0.0.1", kPort);
+    Fd conn = accept_tcp(listener.get());
+    const SockAddr server_end = local_of(conn.get()), client_end = local_of(client.get());
+    Child server([&](int ctl) {
+        set_thread_comm(kChildComm);
+        client.reset();
+        recv_token(ctl);
+        read_bytes(conn.get(), 10);
+        write_bytes(conn.get(), 20);
+        conn.reset();
+        send_token(ctl);
+        return 0;
+    });
+    conn.reset();  // never read or written here
+    write_bytes(client.get(), 10);
+    send_token(server.ctl());
+    recv_token(server.ctl());
+    read_bytes(client.get(), 20);
+    EXPECT_EQ(read_until_eof(client.get()), 0u);
+    client.reset();
+    EXPECT_EQ(server.wait(), 0);
+    usleep(50 * 1000);
+    ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+
+    auto events = tracer.events_for_port(kPort);
+    const auto [cev, sev] = find_close_pair(events, client_end, server_end);
+    ASSERT_TRUE(cev && sev);
+    SCOPED_TRACE(sev->dump());
+    EXPECT_EQ(sev->value("/owner/pid"_json_pointer, -1), getpid());
+    EXPECT_EQ(sev->value("/owner/comm"_json_pointer, std::string()), thread_comm());
+    EXPECT_EQ(sev->value("/closer/pid"_json_pointer, -1), server.pid());
+    EXPECT_EQ(sev->value("/closer/comm"_json_pointer, std::string()), kChildComm);
+    EXPECT_EQ(sev->value("/bytes_received"_json_pointer, -1), 10);
+}
+
 }  // namespace
 }  // namespace whoclosed::testing

@@ -70,12 +70,6 @@ bool kernel_has_btf_tracepoint(const char* name) {
     return btf__find_by_name_kind(vmlinux, type.c_str(), BTF_KIND_TYPEDEF) > 0;
 }
 
-// Whether this kernel has the socket-layer I/O tracepoints (Linux >= 6.3).
-bool io_tracepoints() {
-    return kernel_has_btf_tracepoint("sock_send_length") &&
-           kernel_has_btf_tracepoint("sock_recv_length");
-}
-
 std::vector<ProgSpec> programs_for(struct whoclosed_bpf* s, AttachMode m) {
     auto& p = s->progs;
     std::vector<ProgSpec> common = {{p.tp_exit_accept4}, {p.tp_exit_accept}};
@@ -108,13 +102,11 @@ std::vector<ProgSpec> programs_for(struct whoclosed_bpf* s, AttachMode m) {
                {p.tp_softirq_entry}, {p.tp_softirq_exit}};
         break;
     }
-    // With the socket-layer I/O hooks, an accepted socket's owner is the
-    // first task to read, write or close it (see set_owner_once in
-    // bpf/track.bpf.h), and the accept() syscall tracepoints stay off: any
-    // syscall tracepoint sends every system call of every process on the
-    // host through the slow tracing path (~1 µs per connection here).
-    if (m != AttachMode::TpBtf || !io_tracepoints())
-        out.insert(out.end(), common.begin(), common.end());
+    // The owner of an accepted socket is the task accept() returned to: the
+    // return is the one place that names it exactly (the contract's owner),
+    // though a syscall tracepoint sends every system call on the host
+    // through the kernel's slower tracing path (~1 µs per connection here).
+    out.insert(out.end(), common.begin(), common.end());
     return out;
 }
 
