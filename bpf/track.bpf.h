@@ -364,9 +364,8 @@ static __always_inline void set_owner(struct close_record *rec, bool btf)
 /* The user registers at the system call and the stack words above them, in
  * place of a frame-pointer walk that found next to nothing (see
  * WC_F_USTACK_RAW): userspace unwinds them with .eh_frame rules. */
-static __always_inline void capture_raw_user_stack(struct close_record *rec)
+static __always_inline void capture_raw_user_stack(struct close_record *rec, const struct pt_regs *regs)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	__u64 sp = regs->sp;
 
 	rec->ustack[0] = regs->ip;
@@ -507,19 +506,21 @@ static __always_inline int closer_kernel_stack(bool btf, void *ctx, const struct
 static __always_inline void capture_closer_stacks(bool btf, void *ctx, struct close_record *rec, __u32 what,
 						  bool exiting)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	struct fp_site site = { .ip = regs->ip, .tgid = rec->closer_pid };
+	struct fp_site site = { .tgid = rec->closer_pid };
+	struct pt_regs *regs;
 	__u8 one = 1;
 	long n;
 
 	if (!capture_stacks)
 		return;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	site.ip = regs->ip;
 	rec->flags |= WC_F_STACKS;
 	rec->kstack_id = closer_kernel_stack(btf, ctx, regs, what, exiting);
 	if (rec->kstack_id < 0)
 		count(WC_CNT_STACK_LOST);
 	if (bpf_map_lookup_elem(&fp_less_sites, &site)) {
-		capture_raw_user_stack(rec);
+		capture_raw_user_stack(rec, regs);
 		if (!(rec->flags & WC_F_USTACK_RAW))
 			count(WC_CNT_STACK_LOST);
 		return;
@@ -529,7 +530,7 @@ static __always_inline void capture_closer_stacks(bool btf, void *ctx, struct cl
 	if (n < 0)
 		count(WC_CNT_STACK_LOST);
 	if (n > 0 && (rec->ustack_len <= WC_USTACK_FP_MIN || !plausible_return(rec->ustack[1]))) {
-		capture_raw_user_stack(rec);
+		capture_raw_user_stack(rec, regs);
 		if (rec->flags & WC_F_USTACK_RAW)
 			bpf_map_update_elem(&fp_less_sites, &site, &one, BPF_ANY);
 	}
@@ -557,13 +558,13 @@ static __always_inline int linger_zero(bool btf, const struct sock *sk)
  * (ksoftirqd, threaded NAPI) on behalf of whatever socket the packet was
  * for, and a socket a kernel thread really closes (a deferred fput) has no
  * task to blame: closer stays null, as for a timer. */
-static __always_inline void set_closer(bool btf, void *ctx, bool at_task, struct close_record *rec, __u32 what)
+static __always_inline void set_closer(bool btf, void *ctx, struct close_record *rec, __u32 what)
 {
 	struct task_struct *task;
 	unsigned int task_flags;
 	__u64 id;
 
-	if ((rec->flags & WC_F_HAS_CLOSER) || !at_task)
+	if ((rec->flags & WC_F_HAS_CLOSER) || !in_task(btf, ctx))
 		return;
 	if (btf) {
 		task_flags = bpf_get_current_task_btf()->flags;
@@ -755,8 +756,7 @@ static __always_inline void on_state(bool btf, void *ctx, const struct sock *sk,
 	case WC_TCP_LAST_ACK:  /* our FIN answers theirs */
 		if (!rec->ts_first_fin_ns)
 			rec->ts_first_fin_ns = bpf_ktime_get_boot_ns();
-		if (!(rec->flags & WC_F_HAS_CLOSER))
-			set_closer(btf, ctx, in_task(btf, ctx), rec, closer_path(1, oldstate, newstate));
+		set_closer(btf, ctx, rec, closer_path(1, oldstate, newstate));
 		break;
 	case WC_TCP_CLOSE_WAIT:
 		if (!rec->ts_first_fin_ns)
@@ -780,7 +780,7 @@ static __always_inline void on_reset(bool btf, void *ctx, const struct sock *sk,
 	if (!rec->ts_first_fin_ns)
 		rec->ts_first_fin_ns = bpf_ktime_get_boot_ns();
 	if (sent)
-		set_closer(btf, ctx, in_task(btf, ctx), rec, closer_path(2, 0, linger_zero(btf, sk)));
+		set_closer(btf, ctx, rec, closer_path(2, 0, linger_zero(btf, sk)));
 }
 
 /* A retransmitted SYN is the last sight of a failing connect()'s local port. */

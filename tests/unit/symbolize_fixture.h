@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,6 +37,42 @@ public:
 
 private:
     std::string path_;
+};
+
+// A helper binary started with its stdout on a pipe the test reads (what it
+// prints is the ground truth: its own addresses or registers). Killed and
+// reaped on destruction or stop(), so a failing test leaves nothing behind.
+class RunningHelper {
+public:
+    explicit RunningHelper(const std::string& binary) {
+        int fds[2];
+        if (::pipe(fds) != 0) return;
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::dup2(fds[1], 1);
+            ::execl(binary.c_str(), binary.c_str(), nullptr);
+            ::_exit(127);
+        }
+        ::close(fds[1]);
+        out_ = ::fdopen(fds[0], "r");
+    }
+    ~RunningHelper() { stop(); }
+    RunningHelper(const RunningHelper&) = delete;
+    RunningHelper& operator=(const RunningHelper&) = delete;
+    FILE* out() const { return out_; }  // its stdout, or nullptr
+    pid_t pid() const { return pid_; }
+    void stop() {
+        if (out_) std::fclose(out_);
+        out_ = nullptr;
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+    }
+
+private:
+    pid_t pid_ = -1;
+    FILE* out_ = nullptr;
 };
 
 struct CommandResult {

@@ -33,37 +33,20 @@ int main(void) {
 // A started helper that prints its addresses; killed and reaped on destruction.
 class Helper {
 public:
-    explicit Helper(const std::string& binary) {
-        int fds[2];
-        if (::pipe(fds) != 0) return;
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::dup2(fds[1], 1);
-            ::execl(binary.c_str(), binary.c_str(), nullptr);
-            ::_exit(127);
-        }
-        ::close(fds[1]);
-        FILE* out = ::fdopen(fds[0], "r");
+    explicit Helper(const std::string& binary) : run_(binary) {
         unsigned long long a = 0, b = 0;
-        if (out != nullptr && std::fscanf(out, "%llx %llx", &a, &b) == 2) {
+        if (run_.out() != nullptr && std::fscanf(run_.out(), "%llx %llx", &a, &b) == 2) {
             nanosleep_ = a;
             target_ = b;
         }
-        if (out) std::fclose(out);
     }
-    ~Helper() { stop(); }
-    void stop() {
-        if (pid_ <= 0) return;
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-        pid_ = -1;
-    }
-    pid_t pid() const { return pid_; }
+    void stop() { run_.stop(); }
+    pid_t pid() const { return run_.pid(); }
     uint64_t nanosleep_addr() const { return nanosleep_; }
     uint64_t target_addr() const { return target_; }
 
 private:
-    pid_t pid_ = -1;
+    symtest::RunningHelper run_;
     uint64_t nanosleep_ = 0, target_ = 0;
 };
 

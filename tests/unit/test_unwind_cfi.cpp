@@ -66,23 +66,14 @@ bool CfiUnwindTest::built_ = false;
 
 TEST_F(CfiUnwindTest, FramePointerLessCallChainFromRegistersAndStackWords) {
     ASSERT_TRUE(built_) << "could not build the helper with gcc";
-    int fds[2];
-    ASSERT_EQ(::pipe(fds), 0);
-    const std::string binary = at("helper");
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        ::dup2(fds[1], 1);
-        ::execl(binary.c_str(), binary.c_str(), nullptr);
-        ::_exit(127);
-    }
-    ::close(fds[1]);
-    FILE* out = ::fdopen(fds[0], "r");
+    symtest::RunningHelper helper(at("helper"));
+    FILE* out = helper.out();
     ASSERT_NE(out, nullptr);
+    const pid_t pid = helper.pid();
     UserRegs regs;
     std::vector<uint64_t> words(kWords);
     bool parsed = std::fscanf(out, "%lx %lx %lx", &regs.ip, &regs.sp, &regs.bp) == 3;
     for (auto& w : words) parsed = parsed && std::fscanf(out, "%lx", &w) == 1;
-    std::fclose(out);
 
     ProcessSymbolizer::Options options;
     options.scan_dirs.clear();
@@ -91,8 +82,7 @@ TEST_F(CfiUnwindTest, FramePointerLessCallChainFromRegistersAndStackWords) {
     if (parsed) {
         for (uint64_t ip : sym.unwind(pid, regs, words, 32)) names.push_back(sym.resolve(pid, ip));
     }
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
+    helper.stop();
 
     ASSERT_TRUE(parsed) << "the helper printed no registers";
     ASSERT_GE(names.size(), 4u) << ::testing::PrintToString(names);

@@ -5,9 +5,8 @@
 #include <ostream>
 #include <string>
 
-#include "sink/json.h"
-
 #include "correlate/close_event.h"
+#include "sink/json.h"
 #include "sink/summary.h"
 
 namespace whoclosed {
@@ -40,8 +39,7 @@ public:
     void write(const CloseEvent& ev) override {
         // Formatted in place: no line string to allocate and copy per event.
         format_event_(pending_, ev);
-        pending_ += '\n';
-        if (pending_.size() >= kMaxPending) write_pending();
+        end_line();
     }
     void write_summary(const Summary& summary) override {
         emit(format_summary_(summary));
@@ -60,6 +58,10 @@ private:
 
     void emit(const std::string& line) {
         pending_.append(line.data(), line.size());
+        end_line();
+    }
+
+    void end_line() {
         pending_ += '\n';
         if (pending_.size() >= kMaxPending) write_pending();
     }
