@@ -51,7 +51,7 @@ static __always_inline void btf_state(void *ctx, const struct sock *sk, int olds
  * copy ran, it reads the one made there; if not, nothing was noted. */
 static __always_inline __u64 state_what(int copy, const struct sock *sk, int oldstate, int newstate)
 {
-	if (copy == 0 && is_tcp_inet(true, sk))
+	if (copy == 0 && !read_cookie(true, sk) && is_tcp_inet(true, sk))
 		bpf_get_socket_cookie((void *)sk);
 	return ((__u64)oldstate << 32) | (__u32)newstate;
 }
@@ -294,6 +294,42 @@ SEC("tracepoint/irq/softirq_exit")
 int tp_softirq_exit(void *ctx)
 {
 	set_softirq(0);
+	return 0;
+}
+
+/* The acceptor, where the kernel hands it the new socket: a BPF trampoline
+ * costs only accept() calls, where a syscall tracepoint (below) sends every
+ * system call on the host through the kernel's slower tracing path. Two
+ * signatures: Linux >= 6.10 passes a struct proto_accept_arg, older kernels
+ * (flags, err, kern); the loader picks the one this kernel's BTF declares. */
+SEC("fexit/inet_csk_accept")
+int BPF_PROG(fexit_accept, struct sock *sk, void *arg, struct sock *newsk)
+{
+	on_accepted(newsk);
+	return 0;
+}
+
+SEC("fexit/inet_csk_accept")
+int BPF_PROG(fexit_accept_old, struct sock *sk, int flags, int *err, bool kern, struct sock *newsk)
+{
+	on_accepted(newsk);
+	return 0;
+}
+
+/* The syscall tracepoints where trampolines are missing: with BTF (tp_btf
+ * mode), the descriptor is walked in direct loads; without (the classic
+ * modes), in probe reads. */
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int btf_exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	on_accept_fd(ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int btf_exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	on_accept_fd(ctx->ret);
 	return 0;
 }
 
