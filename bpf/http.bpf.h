@@ -145,7 +145,7 @@ static __always_inline void http_capture(__u64 key, const void *buf, __u32 len, 
 	note->outbound = outbound;
 	note->source = source;
 	__builtin_memset(note->pad, 0, sizeof(note->pad));
-	submit(note, false);
+	submit(note);
 	mark_http(key);
 }
 

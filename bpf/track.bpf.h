@@ -671,40 +671,41 @@ static __always_inline bool passes_filters(const struct close_record *rec)
 /* Submitting without a wake-up and letting the reader drain on a short timer
  * keeps the cost per connection to in-kernel work; a wake-up is forced only
  * when the ring fills past the threshold. */
-static __always_inline void submit(void *out, bool close_record)
+static __always_inline __u64 wake_flags(void)
 {
-	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_threshold ?
-			      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-
-	if (flags == BPF_RB_FORCE_WAKEUP)
-		count(WC_CNT_WAKEUPS);
-	bpf_ringbuf_submit(out, flags);
-	if (close_record)
-		count(WC_CNT_EMITTED);
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_threshold)
+		return BPF_RB_NO_WAKEUP;
+	count(WC_CNT_WAKEUPS);
+	return BPF_RB_FORCE_WAKEUP;
 }
 
-/* One ring record per socket (its HTTP heads went ahead, see http_note). */
-static __always_inline void emit(const struct close_record *rec)
+static __always_inline void submit(void *out)
+{
+	bpf_ringbuf_submit(out, wake_flags());
+}
+
+/* One ring record per socket (its HTTP heads went ahead, see http_note).
+ * Without a user stack it ends where ustack[] begins (WC_RECORD_SHORT): 256
+ * bytes less to copy into the ring and out of it. */
+static __always_inline void emit(struct close_record *rec)
 {
 	bool keep = passes_filters(rec);
-	struct close_record *out;
+	__u64 size = rec->ustack_len > 0 ? sizeof(*rec) : WC_RECORD_SHORT;
 
 	if (!keep) {
 		count(WC_CNT_FILTERED);
 		if (!(rec->flags & WC_F_HAS_HTTP))
 			return;
 		/* Its heads are queued: the reader must hear to forget them. */
+		rec->flags |= WC_F_FILTERED_OUT;
 	}
-	out = bpf_ringbuf_reserve(&events, sizeof(*out), 0);
-	if (!out) {
+	if (bpf_ringbuf_output(&events, rec, size, wake_flags())) {
 		if (keep)
 			count(WC_CNT_RING_FULL);
 		return;
 	}
-	__builtin_memcpy(out, rec, sizeof(*out));
-	if (!keep)
-		out->flags |= WC_F_FILTERED_OUT;
-	submit(out, keep);
+	if (keep)
+		count(WC_CNT_EMITTED);
 }
 
 static __always_inline struct close_record *new_record(bool btf, bool at_task, const struct sock *sk,

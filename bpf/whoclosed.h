@@ -127,6 +127,9 @@ struct close_record {
 /* Map entry = 56 bytes of header and key + the record: a multiple of 64
  * keeps every entry's hot line from straddling two. */
 WC_STATIC_ASSERT((56 + sizeof(struct close_record)) % 64 == 0, "close_record: keep map entries aligned");
+/* The ring's copy of a record without a user stack (ustack_len <= 0) stops
+ * where ustack[] begins; the reader reads the rest as empty. */
+#define WC_RECORD_SHORT __builtin_offsetof(struct close_record, ustack)
 WC_STATIC_ASSERT(__builtin_offsetof(struct close_record, rx_mark) + 8 == 72, "close_record: hot fields in one line");
 
 /* Where HTTP bytes were read from (http_record.source). */

@@ -47,6 +47,27 @@ TEST(Decoder, RejectsWrongSizes) {
     EXPECT_FALSE(decode_close_record(nullptr, sizeof r, nullptr).has_value());
 }
 
+// A record without a user stack travels without ustack[] (WC_RECORD_SHORT
+// bytes): the bytes after it in the ring belong to someone else and must not
+// become frames.
+TEST(Decoder, ShortRecordHasNoUserStack) {
+    close_record r = make_record({WC_TCP_FIN_WAIT1, WC_TCP_CLOSE});
+    r.cookie = 42;
+    r.ustack_len = -1;
+    auto buf = bytes_at_offset(r, 5, WC_RECORD_SHORT);  // 0xAB after it
+    std::string err;
+    auto rec = decode_close_record(buf.data() + 5, WC_RECORD_SHORT, &err);
+    ASSERT_TRUE(rec.has_value()) << err;
+    EXPECT_EQ(rec->cookie, 42u);
+    EXPECT_EQ(rec->ustack_len, -1);
+    for (unsigned long long frame : rec->ustack) EXPECT_EQ(frame, 0u);
+
+    r.ustack_len = 3;  // says it has frames it did not carry
+    buf = bytes_at_offset(r, 0, WC_RECORD_SHORT);
+    EXPECT_FALSE(decode_close_record(buf.data(), WC_RECORD_SHORT, &err).has_value());
+    EXPECT_NE(err.find("3 frames"), std::string::npos) << err;
+}
+
 TEST(Decoder, RejectsUnknownFamilies) {
     for (unsigned short family : {0, 1, 3, 17, 0xFFFF}) {
         close_record r = make_record({WC_TCP_ESTABLISHED, WC_TCP_CLOSE});

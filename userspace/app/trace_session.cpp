@@ -124,7 +124,8 @@ TraceSession::TraceSession(const TraceOptions& opts, TracerConfig cfg, std::uniq
       started_(std::chrono::steady_clock::now()) {}
 
 static_assert(sizeof(process_note) != sizeof(close_record) && sizeof(http_note) != sizeof(close_record) &&
-                  sizeof(process_note) != sizeof(http_note),
+                  sizeof(process_note) != sizeof(http_note) && sizeof(process_note) != WC_RECORD_SHORT &&
+                  sizeof(http_note) != WC_RECORD_SHORT,
               "ring samples are told apart by their size");
 
 void TraceSession::handle(const void* data, size_t size, EventSink& sink) {

@@ -18,13 +18,20 @@ std::optional<close_record> reject(std::string* error, std::string why) {
 }  // namespace
 
 std::optional<close_record> decode_close_record(const void* data, size_t size, std::string* error) {
-    if (data == nullptr || size != sizeof(close_record))
+    if (data == nullptr || (size != sizeof(close_record) && size != WC_RECORD_SHORT))
         return reject(error, "close record has " + std::to_string(size) + " bytes, expected " +
-                                 std::to_string(sizeof(close_record)) + " (kernel/user ABI mismatch?)");
+                                 std::to_string(sizeof(close_record)) + " or " + std::to_string(WC_RECORD_SHORT) +
+                                 " (kernel/user ABI mismatch?)");
     // Ring-buffer samples are only 8-byte aligned and may come from any
-    // buffer: copy instead of casting.
+    // buffer: copy instead of casting. A short record has no user stack.
     close_record rec;
-    std::memcpy(&rec, data, sizeof rec);
+    std::memcpy(&rec, data, size);
+    if (size == WC_RECORD_SHORT) {
+        std::memset(rec.ustack, 0, sizeof rec.ustack);
+        if (rec.ustack_len > 0)
+            return reject(error, "close record without its user stack says it has " +
+                                     std::to_string(rec.ustack_len) + " frames");
+    }
 
     if (rec.family != kAfInet && rec.family != kAfInet6)
         return reject(error, "close record has address family " + std::to_string(rec.family));
