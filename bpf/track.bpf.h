@@ -708,12 +708,14 @@ static __always_inline void emit(struct close_record *rec)
 		count(WC_CNT_EMITTED);
 }
 
+/* A socket's first record, built in scratch: on_state inserts it once its
+ * first transition is written (one map operation, not an insert and a
+ * lookup). */
 static __always_inline struct close_record *new_record(bool btf, bool at_task, const struct sock *sk,
 							__u64 key, int oldstate, int newstate)
 {
 	__u32 slot = at_task ? 0 : 1;
 	struct close_record *rec = bpf_map_lookup_elem(&scratch, &slot);
-	long err;
 
 	if (!rec)
 		return NULL;
@@ -734,40 +736,13 @@ static __always_inline struct close_record *new_record(bool btf, bool at_task, c
 		push_state(rec, oldstate); /* opened before tracing: say where we found it */
 		count(WC_CNT_LATE_RECORD);
 	}
-	err = bpf_map_update_elem(&socks, &key, rec, BPF_NOEXIST);
-	if (err && err != -17 /* EEXIST */) {
-		count(WC_CNT_MAP_FULL);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&socks, &key);
+	return rec;
 }
 
-static __always_inline void on_state(bool btf, void *ctx, const struct sock *sk, __u64 key, int oldstate,
-				     int newstate)
+/* Writes one transition into the socket's record. */
+static __always_inline void apply_state(bool btf, void *ctx, struct close_record *rec, const struct sock *sk,
+					int oldstate, int newstate)
 {
-	struct close_record *rec;
-
-	if (!key || newstate == WC_TCP_LISTEN || (oldstate == WC_TCP_LISTEN && newstate == WC_TCP_CLOSE))
-		return;
-	/* A child socket's first transition: its cookie was made just now (the
-	 * clone of the listener starts without one), so it has no record yet. */
-	if (btf && oldstate == WC_TCP_LISTEN && newstate == WC_TCP_SYN_RECV)
-		rec = NULL;
-	else
-		rec = bpf_map_lookup_elem(&socks, &key);
-	if (rec && oldstate == WC_TCP_CLOSE && newstate == WC_TCP_SYN_SENT) {
-		/* connect() again on a socket whose first attempt failed: a new life. */
-		emit(rec);
-		bpf_map_delete_elem(&socks, &key);
-		rec = NULL;
-	}
-	if (!rec) {
-		if (newstate == WC_TCP_CLOSE && oldstate == WC_TCP_CLOSE)
-			return;
-		rec = new_record(btf, in_task(btf, ctx), sk, key, oldstate, newstate);
-		if (!rec)
-			return;
-	}
 	if (!rec->sport || !rec->dport) /* both known: the 4-tuple cannot change */
 		capture_addrs(btf, rec, sk);
 	/* close() after shutdown(SHUT_WR) re-enters FIN_WAIT1: one state, one FIN. */
@@ -794,6 +769,49 @@ static __always_inline void on_state(bool btf, void *ctx, const struct sock *sk,
 	case WC_TCP_CLOSE:
 		rec->ts_close_ns = bpf_ktime_get_boot_ns();
 		break;
+	}
+}
+
+static __always_inline void on_state(bool btf, void *ctx, const struct sock *sk, __u64 key, int oldstate,
+				     int newstate)
+{
+	struct close_record *rec;
+	long err;
+
+	if (!key || newstate == WC_TCP_LISTEN || (oldstate == WC_TCP_LISTEN && newstate == WC_TCP_CLOSE))
+		return;
+	/* A child socket's first transition: its cookie was made just now (the
+	 * clone of the listener starts without one), so it has no record yet. */
+	if (btf && oldstate == WC_TCP_LISTEN && newstate == WC_TCP_SYN_RECV)
+		rec = NULL;
+	else
+		rec = bpf_map_lookup_elem(&socks, &key);
+	if (rec && oldstate == WC_TCP_CLOSE && newstate == WC_TCP_SYN_SENT) {
+		/* connect() again on a socket whose first attempt failed: a new life. */
+		emit(rec);
+		bpf_map_delete_elem(&socks, &key);
+		rec = NULL;
+	}
+	if (rec) {
+		apply_state(btf, ctx, rec, sk, oldstate, newstate);
+		return;
+	}
+	if (newstate == WC_TCP_CLOSE && oldstate == WC_TCP_CLOSE)
+		return;
+	rec = new_record(btf, in_task(btf, ctx), sk, key, oldstate, newstate);
+	if (!rec)
+		return;
+	apply_state(btf, ctx, rec, sk, oldstate, newstate);
+	err = bpf_map_update_elem(&socks, &key, rec, BPF_NOEXIST);
+	if (err == -17 /* EEXIST */) {
+		/* Another hit made the record first (one socket's transitions
+		 * are serialized by its lock, so this should not happen): this
+		 * transition goes there. */
+		rec = bpf_map_lookup_elem(&socks, &key);
+		if (rec)
+			apply_state(btf, ctx, rec, sk, oldstate, newstate);
+	} else if (err) {
+		count(WC_CNT_MAP_FULL);
 	}
 }
 
