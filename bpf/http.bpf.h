@@ -41,7 +41,7 @@ struct user_msghdr_head {
 static __always_inline const void *syscall_payload(__u32 *room)
 {
 #if defined(__TARGET_ARCH_x86)
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	const struct pt_regs *regs = current_regs();
 	__u64 nr = regs->orig_ax;
 	const void *arg = (const void *)regs->si;
 	struct user_msghdr_head msg;

@@ -123,6 +123,30 @@ static __always_inline void set_softirq(__u32 on)
 __u64 regs_offset = 0;
 volatile __u64 regs_at = 0; /* turns the helper's pointer into a number */
 
+static __always_inline __u64 learn_regs_offset(struct task_struct *t)
+{
+	__u64 off;
+
+	regs_at = (__u64)bpf_task_pt_regs(t);
+	off = regs_at - (__u64)t->stack;
+	regs_offset = off;
+	return off;
+}
+
+/* The current task's saved user registers: a read-only cast of its stack
+ * base plus regs_offset instead of a helper call (Linux >= 6.2). */
+static __always_inline const struct pt_regs *current_regs(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u64 off = regs_offset;
+
+	if (!bpf_rdonly_cast) /* a weak kfunc this kernel lacks resolves to 0 */
+		return (const struct pt_regs *)bpf_task_pt_regs(t);
+	if (!off)
+		off = learn_regs_offset(t);
+	return bpf_rdonly_cast((void *)((__u64)t->stack + off), bpf_core_type_id_kernel(struct pt_regs));
+}
+
 static __always_inline bool in_task(bool btf, const void *ctx)
 {
 	__u32 zero = 0;
@@ -133,11 +157,8 @@ static __always_inline bool in_task(bool btf, const void *ctx)
 		__u64 base = (__u64)t->stack;
 		__u64 off = regs_offset;
 
-		if (!off) {
-			regs_at = (__u64)bpf_task_pt_regs(t);
-			off = regs_at - base;
-			regs_offset = off;
-		}
+		if (!off)
+			off = learn_regs_offset(t);
 		return (__u64)ctx >= base && (__u64)ctx < base + off;
 	}
 	v = bpf_map_lookup_elem(&in_softirq, &zero);
@@ -535,13 +556,13 @@ static __always_inline void capture_closer_stacks(bool btf, void *ctx, struct cl
 						  bool exiting)
 {
 	struct fp_site site = { .tgid = rec->closer_pid };
-	struct pt_regs *regs;
+	const struct pt_regs *regs;
 	__u8 one = 1;
 	long n;
 
 	if (!capture_stacks)
 		return;
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	regs = current_regs();
 	site.ip = regs->ip;
 	rec->flags |= WC_F_STACKS;
 	rec->kstack_id = closer_kernel_stack(btf, ctx, regs, what, exiting);
