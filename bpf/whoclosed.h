@@ -52,7 +52,7 @@ enum wc_record_flags {
 	/* Userspace only: completed by the stale-record sweep (the socket was
 	 * gone, its last hook runs never arrived), see correlate/stale_records.h. */
 	WC_F_RECOVERED = 1u << 13,
-	WC_F_TIME_WAIT_SEEN = 1u << 14, /* with RECOVERED: a timewait socket has its cookie */
+	WC_F_TIME_WAIT_SEEN = 1u << 14, /* with RECOVERED or TW_CHECKED: a timewait socket has its cookie */
 	/* ustack holds the closer's user ip, sp and bp at the system call, then
 	 * the stack words from sp up: its frame-pointer walk found at most
 	 * WC_USTACK_FP_MIN frames (code built without frame pointers), and
@@ -61,6 +61,11 @@ enum wc_record_flags {
 	/* The kernel's filters dropped this socket after its http_notes went
 	 * out: the reader forgets them and prints nothing. */
 	WC_F_FILTERED_OUT = 1u << 16,
+	/* At its CLOSE from FIN_WAIT2 or CLOSING the kernel side looked for the
+	 * timewait socket that takes over (same cookie, in the established
+	 * hash): TIME_WAIT_SEEN says whether it was there. It is not when
+	 * net.ipv4.tcp_max_tw_buckets is full (TcpExtTCPTimeWaitOverflow). */
+	WC_F_TW_CHECKED = 1u << 17,
 };
 
 /* Indexes of the per-CPU drop/health counters (map "counters"). */

@@ -369,18 +369,20 @@ for rnd, cfg, reqs, rps, errs, events, lost, cpu in rows:
         if val is not None:
             t[key] = (t[key] or 0) + val
 print()
-print(f"{'all':>5}  {'config':<12} {'req/s':>10} {'ratio':>6} {'range':>11} {'conns':>9} {'errors':>6} {'events':>9} {'lost':>6} {'ev/conn':>7} {'cpu µs/conn':>11}")
+print(f"{'all':>5}  {'config':<12} {'req/s':>10} {'ratio':>6} {'± se':>6} {'range':>11} {'conns':>9} {'errors':>6} {'events':>9} {'lost':>6} {'ev/conn':>7} {'cpu µs/conn':>11}")
 for cfg in configs:
     t = total[cfg]
     rps = sum(t["rps"]) / len(t["rps"])
     ratio = sum(t["ratios"]) / len(t["ratios"]) if t["ratios"] else None
     spread = f"{min(t['ratios']):.3f}-{max(t['ratios']):.3f}" if t["ratios"] else "-"
+    n = len(t["ratios"])
+    se = (sum((r - ratio) ** 2 for r in t["ratios"]) / (n - 1) / n) ** 0.5 if n > 1 else None
     evc = t["events"] / t["conns"] if t["events"] is not None and t["conns"] else None
     cpuc = t["cpu"] * tick_us / t["conns"] if t["cpu"] is not None and t["conns"] else None
-    print(f"{'mean':>5}  {cfg:<12} {rps:>10.0f} {fmt(ratio, '6.3f'):>6} {spread:>11} {t['conns']:>9} {t['errors']:>6} "
+    print(f"{'mean':>5}  {cfg:<12} {rps:>10.0f} {fmt(ratio, '6.3f'):>6} {fmt(se, '6.3f'):>6} {spread:>11} {t['conns']:>9} {t['errors']:>6} "
           f"{fmt(t['events'], '.0f'):>9} {fmt(t['lost'], '.0f'):>6} {fmt(evc, '.2f'):>7} {fmt(cpuc, '.1f'):>11}")
 print()
-print("ratio: req/s over the same round's `none` (mean, and lowest-highest round);")
+print("ratio: req/s over the same round's `none` (mean, its standard error, and lowest-highest round);")
 print("conns: wrk requests (one connection each);")
 print("cpu: tracer utime+stime; BPF program time is charged to nginx/wrk and shows in the ratio.")
 PY

@@ -204,5 +204,70 @@ TEST(NetNs, SimultaneousCloseCrossingFins) {
     expect_summary(tracer.summary(), "tp_btf");
 }
 
+// TcpExtTCPTimeWaitOverflow of namespace `ns`, read by the kernel's own
+// /proc/net/netstat there: -1 when it cannot be read.
+long tw_overflows_in(const std::string& ns) {
+    std::string out;
+    const std::string cmd = "ip netns exec " + ns +
+                            " awk '/^TcpExt:/ { if (!n) { for (i = 2; i <= NF; i++) if ($i == \"TCPTimeWaitOverflow\") col = i; n = 1 }"
+                            " else print $col }' /proc/net/netstat";
+    if (run_capture(cmd, out) != 0 || out.empty()) return -1;
+    return std::stol(out);
+}
+
+// With net.ipv4.tcp_max_tw_buckets full (0 in a namespace of the test's
+// own) the kernel keeps no TIME_WAIT for the side that closed first and
+// counts a TcpExtTCPTimeWaitOverflow; the other side's late FIN then meets a
+// RST. The event must not claim the TIME_WAIT the kernel dropped.
+TEST(NetNs, FullTimeWaitTableKeepsNoTimeWait) {
+    WHOCLOSED_REQUIRE_ROOT();
+    constexpr int kPort = 19403;
+    NetNs ns(unique("wc-tw-"));
+    must_run("ip -n " + ns.name() + " link set lo up");
+    must_run("ip netns exec " + ns.name() + " sysctl -qw net.ipv4.tcp_max_tw_buckets=0");
+    const long overflows_before = tw_overflows_in(ns.name());
+    ASSERT_GE(overflows_before, 0) << "cannot read TcpExtTCPTimeWaitOverflow in " << ns.name();
+    auto t0 = std::chrono::steady_clock::now();
+    TraceRunner tracer({"--port", std::to_string(kPort)});
+    ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
+
+    Fd listener, client, conn;
+    {
+        InNetNs in(ns.name());  // sockets made here live in the namespace
+        listener = listen_tcp("127.0.0.1", kPort);
+        client = connect_tcp("127.0.0.1", kPort);
+        conn = accept_tcp(listener.get());
+    }
+    const SockAddr server_end = local_of(conn.get()), client_end = peer_of(conn.get());
+    const Task task = this_task();
+    write_bytes(client.get(), 10);
+    read_bytes(conn.get(), 10);
+    write_bytes(conn.get(), 20);
+    read_bytes(client.get(), 20);
+    conn.reset();  // the server closes first
+    usleep(100 * 1000);
+    EXPECT_EQ(time_wait_count(server_end, client_end, ns.name()), 0);  // the kernel kept none...
+    EXPECT_EQ(tw_overflows_in(ns.name()), overflows_before + 1);      // ...and says so
+    client.reset();
+    usleep(100 * 1000);
+    ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+
+    auto events = tracer.events_for_port(kPort);
+    const auto [cev, sev] = find_close_pair(events, client_end, server_end);
+    ASSERT_TRUE(cev && sev);
+    {
+        SCOPED_TRACE("server: closed first, its TIME_WAIT dropped by the kernel");
+        expect_close(*sev, {"ipv4", server_end, client_end, ns.inode(), "server", "local", "none", false,
+                            kServerActive, task, task, 20, 10, "unknown"},
+                     ms_since(t0));
+    }
+    {
+        SCOPED_TRACE("client: its FIN answered by a RST");
+        expect_close(*cev, {"ipv4", client_end, server_end, ns.inode(), "client", "remote", "received", false,
+                            kClientPassive, task, task, 10, 20, "reset"},
+                     ms_since(t0));
+    }
+}
+
 }  // namespace
 }  // namespace whoclosed::testing

@@ -75,6 +75,14 @@ INSTANTIATE_TEST_SUITE_P(
         // Flushed at exit while still in FIN_WAIT2: not (yet) handed to TIME_WAIT.
         PathCase{"not_closed_yet", {SYN_SENT, EST, FW1, FW2}, WC_F_FLUSHED, Role::Client, FirstFin::Local,
                  ResetDir::None, false},
+        // The kernel side found the timewait socket that took over...
+        PathCase{"time_wait_seen", {SYN_RECV, EST, FW1, FW2, CLOSE}, WC_F_TW_CHECKED | WC_F_TIME_WAIT_SEEN,
+                 Role::Server, FirstFin::Local, ResetDir::None, true},
+        // ...or found none: tcp_max_tw_buckets was full, the kernel kept no TIME_WAIT.
+        PathCase{"time_wait_dropped", {SYN_RECV, EST, FW1, FW2, CLOSE}, WC_F_TW_CHECKED, Role::Server,
+                 FirstFin::Local, ResetDir::None, false},
+        PathCase{"time_wait_dropped_crossing", {SYN_SENT, EST, FW1, CLOSING, CLOSE}, WC_F_TW_CHECKED,
+                 Role::Client, FirstFin::Simultaneous, ResetDir::None, false},
         PathCase{"no_states", {}, 0, Role::Unknown, FirstFin::None, ResetDir::None, false}),
     [](const ::testing::TestParamInfo<PathCase>& p) { return std::string(p.param.name); });
 

@@ -88,6 +88,9 @@ CloseVerdict derive_verdict(std::span<const unsigned char> states, uint32_t flag
         v.time_wait = (flags & WC_F_TIME_WAIT_SEEN) && v.reset != ResetDir::Sent;
     else
         v.time_wait = time_wait_of(states, v.reset);
+    // The kernel side looked for the timewait socket: when the host's
+    // tcp_max_tw_buckets is full there is none, whatever the states say.
+    if ((flags & WC_F_TW_CHECKED) && !(flags & WC_F_TIME_WAIT_SEEN)) v.time_wait = false;
     v.states.reserve(states.size());
     for (unsigned char s : states) {
         const char* name = tcp_state_name(s);
