@@ -766,36 +766,54 @@ static __always_inline struct close_record *new_record(bool btf, bool at_task, c
  * told (-1). tcp_time_wait() puts it in the established hash, in sk's
  * chain and with sk's cookie, before the full socket reaches CLOSE; when
  * tcp_max_tw_buckets is full it allocates none and the connection keeps no
- * TIME_WAIT at all. Probe reads: once per such close. */
-static __always_inline int timewait_kept(const struct sock *sk, __u64 cookie)
+ * TIME_WAIT at all. Once per such close: with BTF, direct loads and one
+ * probe read per chain link (the links are numbers to test for the nulls
+ * marker); elsewhere, probe reads. */
+static __always_inline int timewait_kept(bool btf, const struct sock *sk, __u64 cookie)
 {
 	const __u32 node_off = bpf_core_field_offset(struct sock_common, skc_nulls_node);
-	struct inet_ehash_bucket *ehash;
-	struct hlist_nulls_node *node;
-	struct inet_hashinfo *h;
-	__u32 mask, hash;
+	const struct inet_hashinfo *h;
+	__u64 node = 0;
+	__u32 hash;
 
 	/* Linux >= 6.1 keeps the hash per network namespace, in the death row. */
 	if (!bpf_core_field_exists(((struct net *)0)->ipv4.tcp_death_row.hashinfo))
 		return -1;
-	h = BPF_CORE_READ(sk, __sk_common.skc_net.net, ipv4.tcp_death_row.hashinfo);
-	if (!h)
-		return -1;
-	ehash = BPF_CORE_READ(h, ehash);
-	mask = BPF_CORE_READ(h, ehash_mask);
-	hash = BPF_CORE_READ(sk, __sk_common.skc_hash);
-	if (!ehash)
-		return -1;
-	node = BPF_CORE_READ(&ehash[hash & mask], chain.first);
-	for (int i = 0; i < TW_CHAIN_MAX; i++) {
-		const struct sock_common *skc = (const void *)node - node_off;
+	if (btf && bpf_rdonly_cast) { /* a weak kfunc this kernel lacks resolves to 0 */
+		h = sk->__sk_common.skc_net.net->ipv4.tcp_death_row.hashinfo;
+		hash = sk->__sk_common.skc_hash;
+		if (!h || bpf_probe_read_kernel(&node, sizeof(node), &h->ehash[hash & h->ehash_mask].chain.first))
+			return -1;
+	} else {
+		struct inet_ehash_bucket *ehash;
 
-		if (!node || ((unsigned long)node & 1)) /* a nulls marker ends the chain */
+		h = BPF_CORE_READ(sk, __sk_common.skc_net.net, ipv4.tcp_death_row.hashinfo);
+		if (!h)
+			return -1;
+		ehash = BPF_CORE_READ(h, ehash);
+		hash = BPF_CORE_READ(sk, __sk_common.skc_hash) & BPF_CORE_READ(h, ehash_mask);
+		if (!ehash || bpf_probe_read_kernel(&node, sizeof(node), &ehash[hash].chain.first))
+			return -1;
+	}
+	for (int i = 0; i < TW_CHAIN_MAX; i++) {
+		if (!node || (node & 1)) /* a nulls marker ends the chain */
 			return 0;
-		if (BPF_CORE_READ(skc, skc_state) == WC_TCP_TIME_WAIT &&
-		    BPF_CORE_READ(skc, skc_cookie.counter) == cookie)
-			return 1;
-		node = BPF_CORE_READ(node, next);
+		if (btf && bpf_rdonly_cast) {
+			const struct sock_common *skc =
+				bpf_rdonly_cast((void *)(node - node_off), bpf_core_type_id_kernel(struct sock_common));
+
+			if (skc->skc_state == WC_TCP_TIME_WAIT && skc->skc_cookie.counter == cookie)
+				return 1;
+		} else {
+			const struct sock_common *skc = (const void *)(node - node_off);
+
+			if (BPF_CORE_READ(skc, skc_state) == WC_TCP_TIME_WAIT &&
+			    BPF_CORE_READ(skc, skc_cookie.counter) == cookie)
+				return 1;
+		}
+		/* next is the node's first word */
+		if (bpf_probe_read_kernel(&node, sizeof(node), (const void *)node))
+			return -1;
 	}
 	return -1;
 }
@@ -830,7 +848,7 @@ static __always_inline void apply_state(bool btf, void *ctx, struct close_record
 	case WC_TCP_CLOSE:
 		rec->ts_close_ns = bpf_ktime_get_boot_ns();
 		if ((oldstate == WC_TCP_FIN_WAIT2 || oldstate == WC_TCP_CLOSING) && (rec->flags & WC_F_HAS_COOKIE)) {
-			int kept = timewait_kept(sk, rec->cookie);
+			int kept = timewait_kept(btf, sk, rec->cookie);
 
 			if (kept >= 0)
 				rec->flags |= WC_F_TW_CHECKED | (kept ? WC_F_TIME_WAIT_SEEN : 0);
