@@ -15,6 +15,7 @@
 
 #include "symbolize/elf_file.h"
 #include "symbolize/elf_symbols.h"
+#include "symbolize/go_buildinfo.h"
 #include "whoclosed_bpf.skel.h"
 
 namespace whoclosed {
@@ -113,11 +114,17 @@ std::optional<GoOffsets> find_go_offsets(const std::string& path, bool plaintext
     const auto symbols = ElfSymbols::open(path, why, lookup);
     const GoSymbols* go = symbols ? symbols->go_symbols() : nullptr;
     if (!go) return std::nullopt;
-    // Go 1.18 is the first release whose table format (118) implies the
-    // register ABI on amd64; 1.17's format is shared with 1.16 (stack ABI).
+    // The probes read arguments from registers: the amd64 register ABI of
+    // Go >= 1.17. A 1.18+ table format implies it; 1.16 and 1.17 share the
+    // older format, so there the build information tells them apart.
     if (go->format() < 118) {
-        *why = path + ": Go before 1.18 (stack-based calling convention) is not supported";
-        return std::nullopt;
+        const auto version = go_build_version(*file);
+        const auto release = version ? go_release(*version) : std::nullopt;
+        if (!release || *release < GoRelease{1, 17}) {
+            *why = path + ": " + (version ? *version : std::string("Go before 1.18 with no build information")) +
+                   " (stack-based calling convention) is not supported; Go >= 1.17 is";
+            return std::nullopt;
+        }
     }
     GoOffsets out;
     out.tls = probe_pair(*file, *go, "crypto/tls.(*Conn).Write", "crypto/tls.(*Conn).Read", why);
