@@ -153,5 +153,24 @@ TEST(Privileges, CheckAsRootSaysTpBtf) {
     EXPECT_NE(out.find("tp_btf"), std::string::npos) << out;
 }
 
+// `check` says how accepting processes are seen; the kernel's list of
+// loaded programs while `trace` runs says what trace really attached.
+TEST(Privileges, CheckNamesTheAcceptHookTraceUses) {
+    WHOCLOSED_REQUIRE_ROOT();
+    std::string out, progs;
+    ASSERT_EQ(run_capture(std::string(WHOCLOSED_BINARY) + " check", out), 0) << out;
+    TraceRunner tracer({"--port", "19499"});
+    ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
+    ASSERT_EQ(run_capture("bpftool prog show", progs), 0) << progs;
+    ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+    const bool fexit = progs.find("name fexit_accept") != std::string::npos;
+    const bool syscall = progs.find("name btf_exit_accept4") != std::string::npos;
+    ASSERT_NE(fexit, syscall) << "exactly one accept hook expected:\n" << progs;
+    if (fexit)
+        EXPECT_NE(out.find("seen by fexit on inet_csk_accept()"), std::string::npos) << out;
+    else
+        EXPECT_NE(out.find("seen by the accept()/accept4() syscall tracepoints"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace whoclosed::testing

@@ -370,6 +370,10 @@ Tracer::~Tracer() {
 
 bool Tracer::http_syscall() const { return skel_->rodata->http_syscall; }
 
+const char* Tracer::accept_hook() const {
+    return skel_->links.fexit_accept || skel_->links.fexit_accept_old ? "fexit" : "syscall";
+}
+
 int Tracer::on_ring_record(void* ctx, void* data, size_t size) {
     auto* self = static_cast<Tracer*>(ctx);
     (*self->current_fn_)(data, size);

@@ -88,6 +88,9 @@ public:
     Tracer& operator=(const Tracer&) = delete;
 
     AttachMode mode() const { return mode_; }
+    // How accepting processes are seen: "fexit" (inet_csk_accept) or
+    // "syscall" (the accept()/accept4() exit tracepoints).
+    const char* accept_hook() const;
     // Whether HTTP heads are read from socket syscalls (needs the I/O hooks).
     bool http_syscall() const;
     // Whether OpenSSL uprobes are attached (TLS plaintext); why not, if not.
