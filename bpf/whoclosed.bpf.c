@@ -319,33 +319,18 @@ int BPF_PROG(fexit_accept_old, struct sock *sk, int flags, int *err, bool kern, 
 /* The syscall tracepoints where trampolines are missing: with BTF (tp_btf
  * mode), the descriptor is walked in direct loads; without (the classic
  * modes), in probe reads. */
-SEC("tracepoint/syscalls/sys_exit_accept4")
-int btf_exit_accept4(struct trace_event_raw_sys_exit *ctx)
-{
-	on_accept_fd(ctx->ret);
-	return 0;
-}
+#define WC_ACCEPT_EXIT(call, name, handler)					\
+	SEC("tracepoint/syscalls/sys_exit_" #call)				\
+	int name(struct trace_event_raw_sys_exit *ctx)				\
+	{									\
+		handler(ctx->ret);						\
+		return 0;							\
+	}
 
-SEC("tracepoint/syscalls/sys_exit_accept")
-int btf_exit_accept(struct trace_event_raw_sys_exit *ctx)
-{
-	on_accept_fd(ctx->ret);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_accept4")
-int tp_exit_accept4(struct trace_event_raw_sys_exit *ctx)
-{
-	on_accept(ctx->ret);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_accept")
-int tp_exit_accept(struct trace_event_raw_sys_exit *ctx)
-{
-	on_accept(ctx->ret);
-	return 0;
-}
+WC_ACCEPT_EXIT(accept4, btf_exit_accept4, on_accept_fd)
+WC_ACCEPT_EXIT(accept, btf_exit_accept, on_accept_fd)
+WC_ACCEPT_EXIT(accept4, tp_exit_accept4, on_accept)
+WC_ACCEPT_EXIT(accept, tp_exit_accept, on_accept)
 
 /* ---- mode tracepoint (>= 4.16 without tp_btf): classic tracepoints ---- */
 
