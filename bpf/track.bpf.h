@@ -890,11 +890,12 @@ static __always_inline void on_state(bool btf, void *ctx, const struct sock *sk,
 	err = bpf_map_update_elem(&socks, &key, rec, BPF_NOEXIST);
 	if (err == -17 /* EEXIST */) {
 		/* Another hit made the record first (one socket's transitions
-		 * are serialized by its lock, so this should not happen): this
-		 * transition goes there. */
+		 * are serialized by its lock, so this should not happen): the
+		 * state goes there. Not the whole transition: a second inlined
+		 * copy of it would double the program's code for nothing. */
 		rec = bpf_map_lookup_elem(&socks, &key);
-		if (rec)
-			apply_state(btf, ctx, rec, sk, oldstate, newstate);
+		if (rec && oldstate != newstate)
+			push_state(rec, newstate);
 	} else if (err) {
 		count(WC_CNT_MAP_FULL);
 	}
