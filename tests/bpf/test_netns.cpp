@@ -251,6 +251,10 @@ TEST(NetNs, FullTimeWaitTableKeepsNoTimeWait) {
     client.reset();
     usleep(100 * 1000);
     ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+    // The last stderr line tells the operator their timewait table is full.
+    EXPECT_NE(tracer.stderr_text().find(", 1 TIME_WAITs dropped by the kernel (net.ipv4.tcp_max_tw_buckets is full"),
+              std::string::npos)
+        << tracer.stderr_text();
 
     auto events = tracer.events_for_port(kPort);
     const auto [cev, sev] = find_close_pair(events, client_end, server_end);

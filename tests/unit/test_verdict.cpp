@@ -86,6 +86,19 @@ INSTANTIATE_TEST_SUITE_P(
         PathCase{"no_states", {}, 0, Role::Unknown, FirstFin::None, ResetDir::None, false}),
     [](const ::testing::TestParamInfo<PathCase>& p) { return std::string(p.param.name); });
 
+TEST(Verdict, TimeWaitDroppedOnlyOnTheTimeWaitPathWithoutATimewaitSocket) {
+    close_record r = make_record({SYN_RECV, EST, FW1, FW2, CLOSE}, WC_F_TW_CHECKED);
+    EXPECT_TRUE(time_wait_dropped(r));
+    r.flags |= WC_F_TIME_WAIT_SEEN;  // the kernel had one
+    EXPECT_FALSE(time_wait_dropped(r));
+    r = make_record({SYN_RECV, EST, FW1, FW2, CLOSE}, 0);  // not checked (kernel < 6.1)
+    EXPECT_FALSE(time_wait_dropped(r));
+    r = make_record({SYN_RECV, EST, FW1, FW2, CLOSE}, WC_F_TW_CHECKED | WC_F_RST_SENT);  // aborted
+    EXPECT_FALSE(time_wait_dropped(r));
+    r = make_record({SYN_RECV, EST, CLOSE_WAIT, LAST_ACK, CLOSE}, WC_F_TW_CHECKED);  // passive closer
+    EXPECT_FALSE(time_wait_dropped(r));
+}
+
 TEST(Verdict, StateNamesAreTheKernelsInOrder) {
     const CloseVerdict v = derive_verdict(std::vector<unsigned char>{SYN_RECV, EST, FW1, FW2, CLOSE}, 0);
     EXPECT_EQ(v.states, (std::vector<std::string>{"SYN_RECV", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSE"}));

@@ -104,6 +104,10 @@ int run_trace(const TraceOptions& opts) {
         std::cerr << ", " << session->tracer().recovered()
                   << " completed from the socket table (the kernel ran their last state changes"
                      " without whoclosed's hooks; their states end at the last one seen, then CLOSE)";
+    if (session->time_waits_dropped())
+        std::cerr << ", " << session->time_waits_dropped()
+                  << " TIME_WAITs dropped by the kernel (net.ipv4.tcp_max_tw_buckets is full; those events"
+                     " say time_wait false)";
     if (d.stacks_lost)
         std::cerr << ", " << d.stacks_lost << " closing stacks not stored (their frames are empty)";
     if (d.http_lost || session->http_heads_dropped())

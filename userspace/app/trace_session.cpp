@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "cli/exit_codes.h"
+#include "correlate/verdict.h"
 #include "decode/decoder.h"
 #include "loader/features.h"
 
@@ -164,6 +165,7 @@ void TraceSession::handle(const void* data, size_t size, EventSink& sink) {
     }
     sink.write(ev);
     summary_.add(ev);
+    if (time_wait_dropped(*rec)) ++time_waits_dropped_;
 }
 
 bool TraceSession::limit_reached() const {

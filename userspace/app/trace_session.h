@@ -45,6 +45,8 @@ public:
     uint64_t events() const { return summary_.events(); }
     uint64_t decode_errors() const { return decode_errors_; }
     uint64_t http_heads_dropped() const { return http_notes_.dropped(); }
+    // Events whose TIME_WAIT the kernel dropped (see time_wait_dropped).
+    uint64_t time_waits_dropped() const { return time_waits_dropped_; }
 
 private:
     TraceSession(const TraceOptions& opts, TracerConfig cfg, std::unique_ptr<Tracer> tracer);
@@ -67,6 +69,7 @@ private:
     SummaryAccumulator summary_;
     std::chrono::steady_clock::time_point started_;
     uint64_t decode_errors_ = 0;
+    uint64_t time_waits_dropped_ = 0;
     bool sweep_warned_ = false;
 };
 

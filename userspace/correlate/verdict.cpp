@@ -104,6 +104,13 @@ CloseVerdict derive_verdict(const close_record& rec) {
     return derive_verdict(std::span<const unsigned char>(rec.states, n), rec.flags);
 }
 
+bool time_wait_dropped(const close_record& rec) {
+    if (!(rec.flags & WC_F_TW_CHECKED) || (rec.flags & WC_F_TIME_WAIT_SEEN) || (rec.flags & WC_F_RECOVERED))
+        return false;
+    const size_t n = std::min<size_t>(rec.nstates, WC_MAX_STATES);
+    return time_wait_of(std::span<const unsigned char>(rec.states, n), reset_of(rec.flags));
+}
+
 Reason infer_tcp_reason(const CloseVerdict& verdict, bool closer_exiting, std::optional<double> idle_ms,
                         const std::optional<HttpExchange>& http) {
     if (verdict.reset != ResetDir::None) return Reason::Reset;

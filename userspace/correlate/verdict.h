@@ -29,6 +29,11 @@ const char* tcp_state_name(unsigned state);
 CloseVerdict derive_verdict(std::span<const unsigned char> states, uint32_t flags);
 CloseVerdict derive_verdict(const close_record& rec);
 
+// Whether the socket took the path to TIME_WAIT (FIN_WAIT2 or CLOSING ->
+// CLOSE, no RST sent) but the kernel side found no timewait socket for it:
+// the kernel dropped the TIME_WAIT (net.ipv4.tcp_max_tw_buckets full).
+bool time_wait_dropped(const close_record& rec);
+
 // Why the side that sent the first FIN closed, judged from this socket
 // alone, the first that applies of (CONTRACT.md):
 //   reset            an RST was sent or received;
