@@ -103,6 +103,36 @@ static __always_inline void set_softirq(__u32 on)
 		*v = on;
 }
 
+/* Where a task's saved user registers lie above its stack base: the same for
+ * every task (THREAD_SIZE less the registers), so the first hit learns it
+ * and the others skip the helper call. */
+__u64 regs_offset = 0;
+volatile __u64 regs_at = 0; /* turns the helper's pointer into a number */
+
+static __always_inline __u64 task_regs_offset(struct task_struct *t)
+{
+	__u64 off = regs_offset;
+
+	if (off)
+		return off;
+	regs_at = (__u64)bpf_task_pt_regs(t);
+	off = regs_at - (__u64)t->stack;
+	regs_offset = off;
+	return off;
+}
+
+/* The current task's saved user registers: a read-only cast of its stack
+ * base plus regs_offset instead of a helper call (Linux >= 6.2). */
+static __always_inline const struct pt_regs *current_regs(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	if (!bpf_rdonly_cast) /* a weak kfunc this kernel lacks resolves to 0 */
+		return (const struct pt_regs *)bpf_task_pt_regs(t);
+	return bpf_rdonly_cast((void *)((__u64)t->stack + task_regs_offset(t)),
+			       bpf_core_type_id_kernel(struct pt_regs));
+}
+
 /* True only when the CPU runs a task in process context, not while serving a
  * softirq, where `current` is just whatever task the interrupt landed on.
  * TCP never changes state in hard IRQ or NMI context.
@@ -117,36 +147,6 @@ static __always_inline void set_softirq(__u32 on)
  * threaded NAPI) run on those threads' stacks: see set_closer().
  * Elsewhere (other architectures, PREEMPT_RT, where softirqs run in task
  * context) the loader sets no stack_context and attaches the hooks. */
-/* Where a task's saved user registers lie above its stack base: the same for
- * every task (THREAD_SIZE less the registers), so the first hit learns it
- * and the others skip the helper call. */
-__u64 regs_offset = 0;
-volatile __u64 regs_at = 0; /* turns the helper's pointer into a number */
-
-static __always_inline __u64 learn_regs_offset(struct task_struct *t)
-{
-	__u64 off;
-
-	regs_at = (__u64)bpf_task_pt_regs(t);
-	off = regs_at - (__u64)t->stack;
-	regs_offset = off;
-	return off;
-}
-
-/* The current task's saved user registers: a read-only cast of its stack
- * base plus regs_offset instead of a helper call (Linux >= 6.2). */
-static __always_inline const struct pt_regs *current_regs(void)
-{
-	struct task_struct *t = bpf_get_current_task_btf();
-	__u64 off = regs_offset;
-
-	if (!bpf_rdonly_cast) /* a weak kfunc this kernel lacks resolves to 0 */
-		return (const struct pt_regs *)bpf_task_pt_regs(t);
-	if (!off)
-		off = learn_regs_offset(t);
-	return bpf_rdonly_cast((void *)((__u64)t->stack + off), bpf_core_type_id_kernel(struct pt_regs));
-}
-
 static __always_inline bool in_task(bool btf, const void *ctx)
 {
 	__u32 zero = 0;
@@ -155,11 +155,8 @@ static __always_inline bool in_task(bool btf, const void *ctx)
 	if (btf && stack_context) {
 		struct task_struct *t = bpf_get_current_task_btf();
 		__u64 base = (__u64)t->stack;
-		__u64 off = regs_offset;
 
-		if (!off)
-			off = learn_regs_offset(t);
-		return (__u64)ctx >= base && (__u64)ctx < base + off;
+		return (__u64)ctx >= base && (__u64)ctx < base + task_regs_offset(t);
 	}
 	v = bpf_map_lookup_elem(&in_softirq, &zero);
 	return v && !*v;
@@ -976,7 +973,6 @@ owner:
 		set_owner(rec, btf);
 	return key;
 }
-
 
 /* tcp_sock lies beyond the BTF type of sk. With BTF, a read-only cast (the
  * verifier turns it into a plain move, Linux >= 6.2) makes it a direct

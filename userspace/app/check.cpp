@@ -29,7 +29,7 @@ int run_check(const CheckOptions&) {
     // Load and attach every mode on its own, so the report says why each
     // fallback would or would not work here, not only which one wins.
     std::optional<AttachMode> chosen;
-    std::string accept_hook;
+    bool accept_fexit = false;
     std::printf("\n");
     for (AttachMode m : {AttachMode::TpBtf, AttachMode::Tracepoint, AttachMode::Fentry,
                          AttachMode::Kprobe}) {
@@ -41,7 +41,7 @@ int run_check(const CheckOptions&) {
         LoadError error;
         auto tracer = Tracer::open(cfg, attempts, error);
         const bool ok = tracer != nullptr;
-        if (ok && !chosen) accept_hook = tracer->accept_hook();
+        if (ok && !chosen) accept_fexit = tracer->accepts_by_fexit();
         std::string detail = ok ? "loads and attaches" : attempts.empty() ? error.message
                                                                           : attempts.back().error;
         print_row(std::string("attach mode ") + to_string(m), ok, detail);
@@ -53,7 +53,7 @@ int run_check(const CheckOptions&) {
     }
     std::printf("\ntrace will use attach mode %s (the first that works of tp_btf, tracepoint, "
                 "fentry, kprobe)\n", to_string(*chosen));
-    if (accept_hook == "fexit")
+    if (accept_fexit)
         std::printf("accepting processes are seen by fexit on inet_csk_accept()\n");
     else
         std::printf("accepting processes are seen by the accept()/accept4() syscall tracepoints (no BPF "

@@ -55,6 +55,10 @@ FirstFin first_fin_of(std::span<const unsigned char> states) {
     return FirstFin::None;  // reset or failed handshake: no FIN at all
 }
 
+// The kernel side looked for the socket's timewait socket and found none
+// (tcp_max_tw_buckets full), whatever the states say.
+bool no_timewait_found(uint32_t flags) { return (flags & WC_F_TW_CHECKED) && !(flags & WC_F_TIME_WAIT_SEEN); }
+
 ResetDir reset_of(uint32_t flags) {
     // If both happened, ours is what tore the connection down from this host's view.
     if (flags & WC_F_RST_SENT) return ResetDir::Sent;
@@ -88,9 +92,7 @@ CloseVerdict derive_verdict(std::span<const unsigned char> states, uint32_t flag
         v.time_wait = (flags & WC_F_TIME_WAIT_SEEN) && v.reset != ResetDir::Sent;
     else
         v.time_wait = time_wait_of(states, v.reset);
-    // The kernel side looked for the timewait socket: when the host's
-    // tcp_max_tw_buckets is full there is none, whatever the states say.
-    if ((flags & WC_F_TW_CHECKED) && !(flags & WC_F_TIME_WAIT_SEEN)) v.time_wait = false;
+    if (no_timewait_found(flags)) v.time_wait = false;
     v.states.reserve(states.size());
     for (unsigned char s : states) {
         const char* name = tcp_state_name(s);
@@ -105,8 +107,7 @@ CloseVerdict derive_verdict(const close_record& rec) {
 }
 
 bool time_wait_dropped(const close_record& rec) {
-    if (!(rec.flags & WC_F_TW_CHECKED) || (rec.flags & WC_F_TIME_WAIT_SEEN) || (rec.flags & WC_F_RECOVERED))
-        return false;
+    if (!no_timewait_found(rec.flags) || (rec.flags & WC_F_RECOVERED)) return false;
     const size_t n = std::min<size_t>(rec.nstates, WC_MAX_STATES);
     return time_wait_of(std::span<const unsigned char>(rec.states, n), reset_of(rec.flags));
 }

@@ -76,14 +76,42 @@ bool kernel_has_btf_tracepoint(const char* name) {
     return btf__find_by_name_kind(vmlinux, type.c_str(), BTF_KIND_TYPEDEF) > 0;
 }
 
+// inet_csk_accept() in the kernel's BTF: its id, or 0.
+int inet_csk_accept_id() {
+    const struct btf* vmlinux = vmlinux_btf();
+    if (!vmlinux) return 0;
+    const int id = btf__find_by_name_kind(vmlinux, "inet_csk_accept", BTF_KIND_FUNC);
+    return id > 0 ? id : 0;
+}
+
+// Whether this kernel loads an fexit program on inet_csk_accept() (some
+// kernels refuse BPF trampolines: EPERM on these test machines). Probed once
+// with a two-instruction program, so that a refusal costs no object load.
+bool accept_trampolines_work() {
+    static const bool works = [] {
+        const int id = inet_csk_accept_id();
+        if (!id) return false;
+        const struct bpf_insn insns[] = {
+            {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0},
+            {.code = BPF_JMP | BPF_EXIT},
+        };
+        LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FEXIT,
+                    .attach_btf_id = static_cast<__u32>(id));
+        const int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "wc_probe", "GPL", insns, 2, &opts);
+        if (fd < 0) return false;
+        close(fd);
+        return true;
+    }();
+    return works;
+}
+
 // The fexit program that fits this kernel's inet_csk_accept(): (sk, arg)
 // since Linux 6.10, (sk, flags, err, kern) before. nullptr when the kernel
 // declares neither.
 bpf_program* accept_trampoline(struct whoclosed_bpf* s) {
+    const int id = inet_csk_accept_id();
+    if (!id) return nullptr;
     const struct btf* vmlinux = vmlinux_btf();
-    if (!vmlinux) return nullptr;
-    int id = btf__find_by_name_kind(vmlinux, "inet_csk_accept", BTF_KIND_FUNC);
-    if (id <= 0) return nullptr;
     const struct btf_type* proto = btf__type_by_id(vmlinux, btf__type_by_id(vmlinux, id)->type);
     if (!proto || !btf_is_func_proto(proto)) return nullptr;
     switch (btf_vlen(proto)) {
@@ -93,35 +121,15 @@ bpf_program* accept_trampoline(struct whoclosed_bpf* s) {
     }
 }
 
-// Whether this kernel loads an fexit program on `prog`'s target (some
-// kernels refuse BPF trampolines: EPERM on these test machines). A
-// two-instruction program, so that a refusal costs no full object load.
-bool trampolines_work(bpf_program* prog) {
-    const struct btf* vmlinux = vmlinux_btf();
-    if (!prog || !vmlinux) return false;
-    int id = btf__find_by_name_kind(vmlinux, "inet_csk_accept", BTF_KIND_FUNC);
-    if (id <= 0) return false;
-    const struct bpf_insn insns[] = {
-        {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0},
-        {.code = BPF_JMP | BPF_EXIT},
-    };
-    LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FEXIT,
-                .attach_btf_id = static_cast<__u32>(id));
-    int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "wc_probe", "GPL", insns, 2, &opts);
-    if (fd < 0) return false;
-    close(fd);
-    return true;
-}
+bool is_btf_mode(AttachMode m) { return m == AttachMode::TpBtf || m == AttachMode::Fentry; }
 
 // `trampoline_accept`: learn acceptors by fexit on inet_csk_accept() (BTF
 // modes only) instead of the accept()/accept4() syscall tracepoints.
 std::vector<ProgSpec> programs_for(struct whoclosed_bpf* s, AttachMode m, bool trampoline_accept) {
     auto& p = s->progs;
-    const bool btf_mode = m == AttachMode::TpBtf || m == AttachMode::Fentry;
     std::vector<ProgSpec> common = {{p.tp_exit_accept4}, {p.tp_exit_accept}};
-    if (btf_mode) common = {{p.btf_exit_accept4}, {p.btf_exit_accept}};
-    bpf_program* fexit = trampoline_accept ? accept_trampoline(s) : nullptr;
-    if (fexit && trampolines_work(fexit)) common = {{fexit}};
+    if (is_btf_mode(m)) common = {{p.btf_exit_accept4}, {p.btf_exit_accept}};
+    if (bpf_program* fexit = trampoline_accept ? accept_trampoline(s) : nullptr) common = {{fexit}};
     std::vector<ProgSpec> out;
     const bool stack_context = softirqs_on_irq_stack();
     switch (m) {
@@ -283,11 +291,11 @@ std::unique_ptr<Tracer> Tracer::open(const TracerConfig& cfg, std::vector<ModeAt
         std::string err;
         int code = 0;
         std::vector<int> critical_fds;
-        const bool btf_mode = m == AttachMode::TpBtf || m == AttachMode::Fentry;
-        struct whoclosed_bpf* s = try_mode(cfg, m, btf_mode, err, code, critical_fds);
-        // A kernel without BPF trampolines (or a changed inet_csk_accept)
-        // still runs this mode with the syscall tracepoints.
-        if (!s && btf_mode) {
+        const bool fexit_accept = is_btf_mode(m) && accept_trampolines_work();
+        struct whoclosed_bpf* s = try_mode(cfg, m, fexit_accept, err, code, critical_fds);
+        // If the fexit program is what failed, this mode still runs with
+        // the syscall tracepoints.
+        if (!s && fexit_accept) {
             critical_fds.clear();  // of the object that failed
             s = try_mode(cfg, m, false, err, code, critical_fds);
         }
@@ -370,9 +378,7 @@ Tracer::~Tracer() {
 
 bool Tracer::http_syscall() const { return skel_->rodata->http_syscall; }
 
-const char* Tracer::accept_hook() const {
-    return skel_->links.fexit_accept || skel_->links.fexit_accept_old ? "fexit" : "syscall";
-}
+bool Tracer::accepts_by_fexit() const { return skel_->links.fexit_accept || skel_->links.fexit_accept_old; }
 
 int Tracer::on_ring_record(void* ctx, void* data, size_t size) {
     auto* self = static_cast<Tracer*>(ctx);

@@ -88,9 +88,9 @@ public:
     Tracer& operator=(const Tracer&) = delete;
 
     AttachMode mode() const { return mode_; }
-    // How accepting processes are seen: "fexit" (inet_csk_accept) or
-    // "syscall" (the accept()/accept4() exit tracepoints).
-    const char* accept_hook() const;
+    // Whether accepting processes are seen by fexit on inet_csk_accept()
+    // (else by the accept()/accept4() exit tracepoints).
+    bool accepts_by_fexit() const;
     // Whether HTTP heads are read from socket syscalls (needs the I/O hooks).
     bool http_syscall() const;
     // Whether OpenSSL uprobes are attached (TLS plaintext); why not, if not.
