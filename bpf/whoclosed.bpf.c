@@ -10,6 +10,16 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Calibration only (scripts/bench.sh, config `hooks`): every program returns
+ * at once, so a run measures what attaching the hooks costs by itself. The
+ * verifier drops the test when it is off (read-only data). */
+const volatile bool empty_programs = false;
+#define WC_EMPTY_RETURN()		\
+	do {				\
+		if (empty_programs)	\
+			return 0;	\
+	} while (0)
+
 /* ---- mode tp_btf (kernel >= 5.5 with BTF): the primary path ---- */
 
 static __always_inline void btf_state(void *ctx, const struct sock *sk, int oldstate, int newstate)
@@ -30,7 +40,10 @@ static __always_inline void btf_state(void *ctx, const struct sock *sk, int olds
 	int BPF_PROG(name, __VA_ARGS__)						\
 	{									\
 		const int copy_ = (copy);					\
-		__u64 what_ = (what); /* first: it may generate the cookie */	\
+		__u64 what_;							\
+									\
+		WC_EMPTY_RETURN();						\
+		what_ = (what); /* first: it may generate the cookie */		\
 									\
 		(void)copy_;							\
 									\
@@ -70,6 +83,7 @@ WC_GUARDED(tcp_receive_reset, WC_HOOK_RST_RECV, btf_receive_reset, 2, on_reset(t
 SEC("tp_btf/sk_data_ready")
 int BPF_PROG(btf_data_ready, const struct sock *sk)
 {
+	WC_EMPTY_RETURN();
 	on_data_ready(true, sk);
 	return 0;
 }
@@ -77,6 +91,7 @@ int BPF_PROG(btf_data_ready, const struct sock *sk)
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(btf_retransmit, const struct sock *sk)
 {
+	WC_EMPTY_RETURN();
 	on_retransmit(true, sk);
 	return 0;
 }
@@ -84,8 +99,10 @@ int BPF_PROG(btf_retransmit, const struct sock *sk)
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(btf_send_length, struct sock *sk, int ret, int flags)
 {
-	__u64 key = on_io(true, ctx, sk, ret, flags, true);
+	__u64 key;
 
+	WC_EMPTY_RETURN();
+	key = on_io(true, ctx, sk, ret, flags, true);
 	if (key && !tls_syscall(key) && !libc_syscall(key, ret, true))
 		http_from_syscall(key, ret, true);
 	return 0;
@@ -94,8 +111,10 @@ int BPF_PROG(btf_send_length, struct sock *sk, int ret, int flags)
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(btf_recv_length, struct sock *sk, int ret, int flags)
 {
-	__u64 key = on_io(true, ctx, sk, ret, flags, false);
+	__u64 key;
 
+	WC_EMPTY_RETURN();
+	key = on_io(true, ctx, sk, ret, flags, false);
 	if (key && !tls_syscall(key) && !libc_syscall(key, ret, false))
 		http_from_syscall(key, ret, false);
 	return 0;
@@ -105,6 +124,7 @@ int BPF_PROG(btf_recv_length, struct sock *sk, int ret, int flags)
 SEC("tp_btf/softirq_entry")
 int BPF_PROG(btf_softirq_entry)
 {
+	WC_EMPTY_RETURN();
 	set_softirq(1);
 	return 0;
 }
@@ -112,6 +132,7 @@ int BPF_PROG(btf_softirq_entry)
 SEC("tp_btf/softirq_exit")
 int BPF_PROG(btf_softirq_exit)
 {
+	WC_EMPTY_RETURN();
 	set_softirq(0);
 	return 0;
 }
@@ -121,6 +142,7 @@ int BPF_PROG(btf_softirq_exit)
 SEC("uprobe")
 int BPF_KPROBE(ssl_write_entry, void *ssl, const void *buf, int num)
 {
+	WC_EMPTY_RETURN();
 	if (num > 0)
 		tls_enter(ssl, buf, num, true, NULL);
 	return 0;
@@ -129,6 +151,7 @@ int BPF_KPROBE(ssl_write_entry, void *ssl, const void *buf, int num)
 SEC("uretprobe")
 int BPF_KRETPROBE(ssl_write_return)
 {
+	WC_EMPTY_RETURN();
 	tls_write_return();
 	return 0;
 }
@@ -136,6 +159,7 @@ int BPF_KRETPROBE(ssl_write_return)
 SEC("uprobe")
 int BPF_KPROBE(ssl_read_entry, void *ssl, void *buf, int num)
 {
+	WC_EMPTY_RETURN();
 	tls_enter(ssl, buf, 0, false, NULL);
 	return 0;
 }
@@ -143,6 +167,7 @@ int BPF_KPROBE(ssl_read_entry, void *ssl, void *buf, int num)
 SEC("uprobe")
 int BPF_KPROBE(ssl_read_ex_entry, void *ssl, void *buf, __u64 num, __u64 *nread)
 {
+	WC_EMPTY_RETURN();
 	tls_enter(ssl, buf, 0, false, nread);
 	return 0;
 }
@@ -150,6 +175,7 @@ int BPF_KPROBE(ssl_read_ex_entry, void *ssl, void *buf, __u64 num, __u64 *nread)
 SEC("uretprobe")
 int BPF_KRETPROBE(ssl_read_return, long ret)
 {
+	WC_EMPTY_RETURN();
 	tls_read_return(ret);
 	return 0;
 }
@@ -159,6 +185,7 @@ int BPF_KRETPROBE(ssl_read_return, long ret)
 SEC("uprobe")
 int BPF_KPROBE(go_tls_write_entry)
 {
+	WC_EMPTY_RETURN();
 	go_enter(true, ctx, true);
 	return 0;
 }
@@ -166,6 +193,7 @@ int BPF_KPROBE(go_tls_write_entry)
 SEC("uprobe")
 int BPF_KPROBE(go_tls_read_entry)
 {
+	WC_EMPTY_RETURN();
 	go_enter(true, ctx, false);
 	return 0;
 }
@@ -173,6 +201,7 @@ int BPF_KPROBE(go_tls_read_entry)
 SEC("uprobe") /* on every RET of both functions */
 int BPF_KPROBE(go_tls_ret)
 {
+	WC_EMPTY_RETURN();
 	go_return(true, ctx);
 	return 0;
 }
@@ -182,6 +211,7 @@ int BPF_KPROBE(go_tls_ret)
 SEC("uprobe")
 int BPF_KPROBE(libc_write_entry, int fd, const void *buf, __u64 len)
 {
+	WC_EMPTY_RETURN();
 	libc_enter(buf, len, NR_WRITE, true);
 	return 0;
 }
@@ -189,6 +219,7 @@ int BPF_KPROBE(libc_write_entry, int fd, const void *buf, __u64 len)
 SEC("uprobe")
 int BPF_KPROBE(libc_send_entry, int fd, const void *buf, __u64 len)
 {
+	WC_EMPTY_RETURN();
 	libc_enter(buf, len, NR_SENDTO, true);
 	return 0;
 }
@@ -196,6 +227,7 @@ int BPF_KPROBE(libc_send_entry, int fd, const void *buf, __u64 len)
 SEC("uprobe")
 int BPF_KPROBE(libc_writev_entry, int fd, const struct user_iovec *iov)
 {
+	WC_EMPTY_RETURN();
 	libc_enter_iov(iov, NR_WRITEV, true);
 	return 0;
 }
@@ -203,6 +235,7 @@ int BPF_KPROBE(libc_writev_entry, int fd, const struct user_iovec *iov)
 SEC("uprobe")
 int BPF_KPROBE(libc_sendmsg_entry, int fd, const struct user_msghdr_head *msg)
 {
+	WC_EMPTY_RETURN();
 	libc_enter_msg(msg, NR_SENDMSG, true);
 	return 0;
 }
@@ -210,6 +243,7 @@ int BPF_KPROBE(libc_sendmsg_entry, int fd, const struct user_msghdr_head *msg)
 SEC("uprobe")
 int BPF_KPROBE(libc_read_entry, int fd, void *buf, __u64 len)
 {
+	WC_EMPTY_RETURN();
 	libc_enter(buf, len, NR_READ, false);
 	return 0;
 }
@@ -217,6 +251,7 @@ int BPF_KPROBE(libc_read_entry, int fd, void *buf, __u64 len)
 SEC("uprobe") /* recv, recvfrom */
 int BPF_KPROBE(libc_recv_entry, int fd, void *buf, __u64 len)
 {
+	WC_EMPTY_RETURN();
 	libc_enter(buf, len, NR_RECVFROM, false);
 	return 0;
 }
@@ -224,6 +259,7 @@ int BPF_KPROBE(libc_recv_entry, int fd, void *buf, __u64 len)
 SEC("uprobe")
 int BPF_KPROBE(libc_readv_entry, int fd, const struct user_iovec *iov)
 {
+	WC_EMPTY_RETURN();
 	libc_enter_iov(iov, NR_READV, false);
 	return 0;
 }
@@ -231,6 +267,7 @@ int BPF_KPROBE(libc_readv_entry, int fd, const struct user_iovec *iov)
 SEC("uprobe")
 int BPF_KPROBE(libc_recvmsg_entry, int fd, const struct user_msghdr_head *msg)
 {
+	WC_EMPTY_RETURN();
 	libc_enter_msg(msg, NR_RECVMSG, false);
 	return 0;
 }
@@ -238,6 +275,7 @@ int BPF_KPROBE(libc_recvmsg_entry, int fd, const struct user_msghdr_head *msg)
 SEC("uprobe")
 int BPF_KPROBE(go_net_write_entry)
 {
+	WC_EMPTY_RETURN();
 	go_enter(false, ctx, true);
 	return 0;
 }
@@ -245,6 +283,7 @@ int BPF_KPROBE(go_net_write_entry)
 SEC("uprobe")
 int BPF_KPROBE(go_net_read_entry)
 {
+	WC_EMPTY_RETURN();
 	go_enter(false, ctx, false);
 	return 0;
 }
@@ -252,6 +291,7 @@ int BPF_KPROBE(go_net_read_entry)
 SEC("uprobe") /* on every RET of both functions */
 int BPF_KPROBE(go_net_ret)
 {
+	WC_EMPTY_RETURN();
 	go_return(false, ctx);
 	return 0;
 }
@@ -260,6 +300,7 @@ int BPF_KPROBE(go_net_ret)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(btf_exec_forget, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
+	WC_EMPTY_RETURN();
 	forget_process(p->tgid);
 	return 0;
 }
@@ -268,6 +309,7 @@ int BPF_PROG(btf_exec_forget, struct task_struct *p, pid_t old_pid, struct linux
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(btf_exit_forget, struct task_struct *p)
 {
+	WC_EMPTY_RETURN();
 	if (p->pid == p->tgid)
 		forget_process(p->tgid);
 	return 0;
@@ -276,6 +318,7 @@ int BPF_PROG(btf_exit_forget, struct task_struct *p)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(go_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
+	WC_EMPTY_RETURN();
 	go_exec_seen(p->tgid);
 	return 0;
 }
@@ -286,6 +329,7 @@ int BPF_PROG(go_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 SEC("tracepoint/irq/softirq_entry")
 int tp_softirq_entry(void *ctx)
 {
+	WC_EMPTY_RETURN();
 	set_softirq(1);
 	return 0;
 }
@@ -293,6 +337,7 @@ int tp_softirq_entry(void *ctx)
 SEC("tracepoint/irq/softirq_exit")
 int tp_softirq_exit(void *ctx)
 {
+	WC_EMPTY_RETURN();
 	set_softirq(0);
 	return 0;
 }
@@ -305,6 +350,7 @@ int tp_softirq_exit(void *ctx)
 SEC("fexit/inet_csk_accept")
 int BPF_PROG(fexit_accept, struct sock *sk, void *arg, struct sock *newsk)
 {
+	WC_EMPTY_RETURN();
 	on_accepted(newsk);
 	return 0;
 }
@@ -312,6 +358,7 @@ int BPF_PROG(fexit_accept, struct sock *sk, void *arg, struct sock *newsk)
 SEC("fexit/inet_csk_accept")
 int BPF_PROG(fexit_accept_old, struct sock *sk, int flags, int *err, bool kern, struct sock *newsk)
 {
+	WC_EMPTY_RETURN();
 	on_accepted(newsk);
 	return 0;
 }
@@ -323,6 +370,7 @@ int BPF_PROG(fexit_accept_old, struct sock *sk, int flags, int *err, bool kern, 
 	SEC("tracepoint/syscalls/sys_exit_" #call)				\
 	int name(struct trace_event_raw_sys_exit *ctx)				\
 	{									\
+		WC_EMPTY_RETURN();						\
 		handler(ctx->ret);						\
 		return 0;							\
 	}
@@ -339,6 +387,7 @@ int tp_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	const struct sock *sk = ctx->skaddr;
 
+	WC_EMPTY_RETURN();
 	if (ctx->protocol != IPPROTO_TCP)
 		return 0;
 	/* No cookie helper for this program type: see sock_key(). */
@@ -349,6 +398,7 @@ int tp_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 SEC("tracepoint/tcp/tcp_destroy_sock")
 int tp_destroy(struct trace_event_raw_tcp_event_sk *ctx)
 {
+	WC_EMPTY_RETURN();
 	on_destroy(false, ctx->skaddr);
 	return 0;
 }
@@ -356,6 +406,7 @@ int tp_destroy(struct trace_event_raw_tcp_event_sk *ctx)
 SEC("tracepoint/tcp/tcp_send_reset")
 int tp_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
 {
+	WC_EMPTY_RETURN();
 	on_reset(false, ctx, ctx->skaddr, true);
 	return 0;
 }
@@ -363,6 +414,7 @@ int tp_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
 SEC("tracepoint/tcp/tcp_receive_reset")
 int tp_receive_reset(struct trace_event_raw_tcp_event_sk *ctx)
 {
+	WC_EMPTY_RETURN();
 	on_reset(false, ctx, ctx->skaddr, false);
 	return 0;
 }
@@ -372,6 +424,7 @@ int tp_receive_reset(struct trace_event_raw_tcp_event_sk *ctx)
 SEC("fentry/tcp_set_state")
 int BPF_PROG(fentry_set_state, struct sock *sk, int state)
 {
+	WC_EMPTY_RETURN();
 	if (!is_tcp_inet(true, sk))
 		return 0;
 	on_state(true, ctx, sk, bpf_get_socket_cookie(sk), sk->__sk_common.skc_state, state);
@@ -381,6 +434,7 @@ int BPF_PROG(fentry_set_state, struct sock *sk, int state)
 SEC("fentry/tcp_v4_destroy_sock")
 int BPF_PROG(fentry_destroy, struct sock *sk)
 {
+	WC_EMPTY_RETURN();
 	on_destroy(true, sk);
 	return 0;
 }
@@ -388,6 +442,7 @@ int BPF_PROG(fentry_destroy, struct sock *sk)
 SEC("fentry/tcp_send_active_reset")
 int BPF_PROG(fentry_send_reset, struct sock *sk)
 {
+	WC_EMPTY_RETURN();
 	on_reset(true, ctx, sk, true);
 	return 0;
 }
@@ -395,6 +450,7 @@ int BPF_PROG(fentry_send_reset, struct sock *sk)
 SEC("fentry/tcp_reset")
 int BPF_PROG(fentry_receive_reset, struct sock *sk)
 {
+	WC_EMPTY_RETURN();
 	on_reset(true, ctx, sk, false);
 	return 0;
 }
@@ -402,6 +458,7 @@ int BPF_PROG(fentry_receive_reset, struct sock *sk)
 SEC("kprobe/tcp_set_state")
 int BPF_KPROBE(kprobe_set_state, struct sock *sk, int state)
 {
+	WC_EMPTY_RETURN();
 	if (!is_tcp_inet(false, sk))
 		return 0;
 	on_state(false, ctx, sk, sock_key(false, sk), BPF_CORE_READ(sk, __sk_common.skc_state), state);
@@ -411,6 +468,7 @@ int BPF_KPROBE(kprobe_set_state, struct sock *sk, int state)
 SEC("kprobe/tcp_v4_destroy_sock")
 int BPF_KPROBE(kprobe_destroy, struct sock *sk)
 {
+	WC_EMPTY_RETURN();
 	on_destroy(false, sk);
 	return 0;
 }
@@ -418,6 +476,7 @@ int BPF_KPROBE(kprobe_destroy, struct sock *sk)
 SEC("kprobe/tcp_send_active_reset")
 int BPF_KPROBE(kprobe_send_reset, struct sock *sk)
 {
+	WC_EMPTY_RETURN();
 	on_reset(false, ctx, sk, true);
 	return 0;
 }
@@ -425,6 +484,7 @@ int BPF_KPROBE(kprobe_send_reset, struct sock *sk)
 SEC("kprobe/tcp_reset")
 int BPF_KPROBE(kprobe_receive_reset, struct sock *sk)
 {
+	WC_EMPTY_RETURN();
 	on_reset(false, ctx, sk, false);
 	return 0;
 }

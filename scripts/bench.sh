@@ -9,6 +9,9 @@
 #              the same with --no-stacks; --no-stacks --http off (the TCP
 #              tracer alone); --no-stacks --http uprobe
 #   tcpstates  libbpf-tools tcpstates > /dev/null (the anchor)
+#   hooks      wc-core with every BPF program returning at once
+#              (WHOCLOSED_EMPTY_PROGRAMS=1): what attaching the very same
+#              hooks costs before any of our work (calibration)
 #   count      bpftrace counting TCP state changes in the kernel, nothing
 #              read per event: the floor any tracer of every state change
 #              pays on this machine (calibration; not run by default)
@@ -27,7 +30,8 @@ usage: scripts/bench.sh [--rounds N] [--seconds S] [--configs LIST]
   --seconds S           wrk duration per run (default $SECS or 10)
   --configs LIST        comma-separated: none, whoclosed, wc-no-stacks,
                         wc-core (--no-stacks --http off), wc-uprobe
-                        (--no-stacks --http uprobe), tcpstates, count
+                        (--no-stacks --http uprobe), tcpstates, count,
+                        hooks (wc-core's hooks with empty programs)
                         (default none,whoclosed,tcpstates)
   --whoclosed-args ARGS extra arguments for `whoclosed trace`, e.g. "--http auto"
   --connections C       wrk connections (default 32)
@@ -72,8 +76,8 @@ log() { printf 'bench: %s\n' "$*" >&2; }
 IFS=, read -ra CONFIG_LIST <<<"${CONFIGS}"
 for config in "${CONFIG_LIST[@]}"; do
   case ${config} in
-    none | whoclosed | wc-no-stacks | wc-core | wc-uprobe | tcpstates | count) ;;
-    *) die "unknown config '${config}' (none, whoclosed, wc-no-stacks, wc-core, wc-uprobe, tcpstates, count)" ;;
+    none | whoclosed | wc-no-stacks | wc-core | wc-uprobe | tcpstates | count | hooks) ;;
+    *) die "unknown config '${config}' (none, whoclosed, wc-no-stacks, wc-core, wc-uprobe, tcpstates, count, hooks)" ;;
   esac
 done
 read -ra EXTRA_ARGS <<<"${WHOCLOSED_ARGS}"
@@ -81,7 +85,7 @@ read -ra EXTRA_ARGS <<<"${WHOCLOSED_ARGS}"
 for tool in nginx wrk python3; do
   command -v "${tool}" >/dev/null || die "${tool} missing: run scripts/setup.sh"
 done
-if [[ ,${CONFIGS}, == *,whoclosed,* || ,${CONFIGS}, == *,wc-* ]]; then
+if [[ ,${CONFIGS}, == *,whoclosed,* || ,${CONFIGS}, == *,wc-* || ,${CONFIGS}, == *,hooks,* ]]; then
   [[ -x ${WHOCLOSED} ]] || die "${WHOCLOSED} missing: run scripts/build.sh"
 fi
 if [[ ,${CONFIGS}, == *,tcpstates,* ]]; then
@@ -179,18 +183,21 @@ tracer_cpu_ticks() {
 variant_args() {
   case $1 in
     wc-no-stacks) echo "--no-stacks" ;;
-    wc-core) echo "--no-stacks --http off" ;;
+    wc-core | hooks) echo "--no-stacks --http off" ;;
     wc-uprobe) echo "--no-stacks --http uprobe" ;;
     *) echo "" ;;
   esac
 }
 
-is_whoclosed() { [[ $1 == whoclosed || $1 == wc-* ]]; }
+is_whoclosed() { [[ $1 == whoclosed || $1 == wc-* || $1 == hooks ]]; }
 
 start_whoclosed() { # start_whoclosed OUTFILE ERRFILE CONFIG
   local -a variant
   read -ra variant <<<"$(variant_args "$3")"
-  "${WHOCLOSED}" trace -o "$1" --port "${PORT}" "${EXTRA_ARGS[@]}" "${variant[@]}" \
+  local empty=0
+  [[ $3 == hooks ]] && empty=1
+  WHOCLOSED_EMPTY_PROGRAMS=${empty} \
+    "${WHOCLOSED}" trace -o "$1" --port "${PORT}" "${EXTRA_ARGS[@]}" "${variant[@]}" \
     >"$1.stdout" 2>"$2" &
   TRACER_PID=$!
   local i
@@ -281,7 +288,7 @@ run_one() { # run_one ROUND CONFIG
   local round=$1 config=$2 dir=${WORK}/r$1-$2 before after line events=- lost=- cpu=-
   mkdir -p "${dir}"
   case ${config} in
-    whoclosed | wc-*) start_whoclosed "${dir}/trace.ndjson" "${dir}/tracer.err" "${config}" ;;
+    whoclosed | wc-* | hooks) start_whoclosed "${dir}/trace.ndjson" "${dir}/tracer.err" "${config}" ;;
     tcpstates) start_tcpstates "${dir}/tracer.err" ;;
     count) start_count "${dir}/tracer.err" ;;
   esac

@@ -4,6 +4,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
 
 #include "support/close_expect.h"
 #include "support/netns.h"
@@ -170,6 +175,68 @@ TEST(Privileges, CheckNamesTheAcceptHookTraceUses) {
         EXPECT_NE(out.find("seen by fexit on inet_csk_accept()"), std::string::npos) << out;
     else
         EXPECT_NE(out.find("seen by the accept()/accept4() syscall tracepoints"), std::string::npos) << out;
+}
+
+// Our programs as `bpftool prog show -j` lists them while a tracer runs:
+// name -> translated size, less what was loaded before it started.
+std::multimap<std::string, uint64_t> programs_added(const std::set<uint64_t>& before) {
+    std::string text;
+    EXPECT_EQ(run_capture("bpftool prog show -j", text), 0) << text;
+    std::multimap<std::string, uint64_t> out;
+    for (const auto& p : nlohmann::json::parse(text))
+        if (!before.count(p.at("id").get<uint64_t>()))
+            out.emplace(p.at("name").get<std::string>(), p.value("bytes_xlated", uint64_t{0}));
+    return out;
+}
+
+std::set<uint64_t> program_ids() {
+    std::string text;
+    EXPECT_EQ(run_capture("bpftool prog show -j", text), 0) << text;
+    std::set<uint64_t> ids;
+    for (const auto& p : nlohmann::json::parse(text)) ids.insert(p.at("id").get<uint64_t>());
+    return ids;
+}
+
+// scripts/bench.sh's `hooks` calibration (WHOCLOSED_EMPTY_PROGRAMS=1) must
+// attach exactly the programs a real run attaches, each cut down to its
+// early return, and report nothing: otherwise its figure is not the cost of
+// the hooks alone.
+TEST(Calibration, EmptyProgramsAttachTheSameHooksAndReportNothing) {
+    WHOCLOSED_REQUIRE_ROOT();
+    constexpr int kPort = 19497;
+    const std::vector<std::string> args = {"--port", std::to_string(kPort), "--no-stacks", "--http", "off"};
+    std::multimap<std::string, uint64_t> real, empty;
+    {
+        const auto before = program_ids();
+        TraceRunner tracer(args);
+        ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
+        real = programs_added(before);
+        ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+    }
+    const auto before = program_ids();
+    TraceRunner tracer(args, {"WHOCLOSED_EMPTY_PROGRAMS=1"});
+    ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
+    empty = programs_added(before);
+    Fd listener = listen_tcp("127.0.0.1", kPort);
+    Fd client = connect_tcp("127.0.0.1", kPort);
+    Fd conn = accept_tcp(listener.get());
+    client.reset();
+    EXPECT_EQ(read_until_eof(conn.get()), 0u);
+    conn.reset();
+    usleep(50 * 1000);
+    ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+
+    std::vector<std::string> real_names, empty_names;
+    for (const auto& [name, size] : real) real_names.push_back(name);
+    for (const auto& [name, size] : empty) empty_names.push_back(name);
+    EXPECT_EQ(empty_names, real_names);
+    ASSERT_NE(real.find("btf_set_state"), real.end());
+    EXPECT_GT(real.find("btf_set_state")->second, 1000u);
+    for (const auto& [name, size] : empty)
+        EXPECT_LE(size, 128u) << name << " is not cut down to its early return";
+    EXPECT_TRUE(tracer.events_for_port(kPort).empty());
+    EXPECT_EQ(tracer.summary().value("events", -1), 0) << tracer.summary().dump();
+    EXPECT_NE(tracer.stderr_text().find("WHOCLOSED_EMPTY_PROGRAMS=1"), std::string::npos);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -21,8 +22,10 @@ struct Outcome {
 };
 
 Outcome run(const std::string& args) {
-    const std::string out = ::testing::TempDir() + "whoclosed_main_out";
-    const std::string err = ::testing::TempDir() + "whoclosed_main_err";
+    // Per process: ctest -j runs these tests side by side.
+    const std::string base = ::testing::TempDir() + "whoclosed_main_" + std::to_string(getpid());
+    const std::string out = base + "_out";
+    const std::string err = base + "_err";
     const std::string cmd = std::string(WHOCLOSED_BINARY) + " " + args + " >" + out + " 2>" + err;
     const int status = std::system(cmd.c_str());
     Outcome r;

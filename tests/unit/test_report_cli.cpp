@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -23,8 +24,10 @@ struct Outcome {
 };
 
 Outcome run(const std::string& args, const std::string& stdin_from = "/dev/null") {
-    const std::string out = ::testing::TempDir() + "report_cli_out";
-    const std::string err = ::testing::TempDir() + "report_cli_err";
+    // Per process: ctest -j runs these tests side by side.
+    const std::string base = ::testing::TempDir() + "report_cli_" + std::to_string(getpid());
+    const std::string out = base + "_out";
+    const std::string err = base + "_err";
     const std::string cmd = std::string(WHOCLOSED_BINARY) + " report " + args + " <" + stdin_from +
                             " >" + out + " 2>" + err;
     const int status = std::system(cmd.c_str());
@@ -48,7 +51,7 @@ TEST(ReportCli, FoldedFromStdin) {
 }
 
 TEST(ReportCli, JsonToFile) {
-    const std::string path = ::testing::TempDir() + "report_cli.json";
+    const std::string path = ::testing::TempDir() + "report_cli_" + std::to_string(getpid()) + ".json";
     std::remove(path.c_str());
     const Outcome r = run("-i " + kReportFixture + " --format json --by peer -o " + path);
     EXPECT_EQ(r.code, 0) << r.err;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <string_view>
 
 #include "cli/exit_codes.h"
 #include "correlate/verdict.h"
@@ -59,6 +60,12 @@ std::optional<TracerConfig> build_config(const TraceOptions& opts, int& exit_cod
             exit_code = kExitUsage;
             return std::nullopt;
         }
+    }
+    if (const char* e = std::getenv("WHOCLOSED_EMPTY_PROGRAMS")) {
+        cfg.empty_programs = std::string_view(e) == "1";
+        if (cfg.empty_programs)
+            std::cerr << "whoclosed: WHOCLOSED_EMPTY_PROGRAMS=1: the programs attach but do nothing "
+                         "(benchmark calibration); no event will be reported\n";
     }
     return cfg;
 }

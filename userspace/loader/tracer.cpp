@@ -200,6 +200,7 @@ void apply_config(struct whoclosed_bpf* s, const TracerConfig& cfg,
     ro->http_syscall = cfg.http_syscall && ro->io_hooks;
 
     ro->capture_stacks = cfg.capture_stacks;
+    ro->empty_programs = cfg.empty_programs;
     ro->stack_context = softirqs_on_irq_stack();
     bpf_map__set_max_entries(s->maps.socks, cfg.max_sockets);
     bpf_map__set_max_entries(s->maps.events, cfg.ring_bytes);

@@ -40,6 +40,9 @@ struct TracerConfig {
     uint32_t ring_bytes = 8u << 20;
     // Tries only this mode (tests of the fallbacks; env WHOCLOSED_ATTACH_MODE).
     std::optional<AttachMode> only_mode;
+    // Every program returns at once: scripts/bench.sh's `hooks` config
+    // measures what attaching the hooks costs (env WHOCLOSED_EMPTY_PROGRAMS=1).
+    bool empty_programs = false;
 };
 
 struct ModeAttempt {
