@@ -17,6 +17,12 @@
 #              pays on this machine (calibration; not run by default)
 # and reports req/s, the ratio to `none` of the same round, events written
 # and lost, events per connection and tracer CPU per connection.
+# --load loop replaces nginx and wrk by build/tests/conn_loop: one thread,
+# pinned to the first CPU, opening and closing loopback connections back to
+# back (both ends, the server's FIN first), with the tracer pinned to the
+# second CPU. Every BPF program run then lands in that one thread's time,
+# and the ratio is the cost tracing adds to the connection's own path,
+# without the swings of a two-process load.
 # Not a test: ctest never runs it. Needs root (loads BPF programs).
 set -euo pipefail
 
@@ -36,6 +42,8 @@ usage: scripts/bench.sh [--rounds N] [--seconds S] [--configs LIST]
   --whoclosed-args ARGS extra arguments for `whoclosed trace`, e.g. "--http auto"
   --connections C       wrk connections (default 32)
   --threads T           wrk threads (default 2, wrk's own default)
+  --load LOAD           nginx (default: nginx under wrk) or loop (conn_loop,
+                        see above; needs 2 CPUs)
   --bpf-stats           also print, per whoclosed run, each BPF program's
                         hits and run time per connection (turns on
                         kernel.bpf_stats_enabled for the run; adds a little cost)
@@ -51,6 +59,8 @@ THREADS=2
 BPF_STATS=0
 PORT=18080
 WHOCLOSED=${WHOCLOSED:-build/whoclosed} # override to bench another binary
+LOAD=nginx
+CONN_LOOP=build/tests/conn_loop
 
 while (($# > 0)); do
   case $1 in
@@ -61,6 +71,7 @@ while (($# > 0)); do
     --connections) CONNECTIONS=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --bpf-stats) BPF_STATS=1; shift ;;
+    --load) LOAD=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) printf 'bench: unknown argument %s\n' "$1" >&2; usage >&2; exit 2 ;;
   esac
@@ -82,7 +93,16 @@ for config in "${CONFIG_LIST[@]}"; do
 done
 read -ra EXTRA_ARGS <<<"${WHOCLOSED_ARGS}"
 
-for tool in nginx wrk python3; do
+case ${LOAD} in
+  nginx) TOOLS="nginx wrk python3" ;;
+  loop)
+    TOOLS="python3 taskset"
+    [[ -x ${CONN_LOOP} ]] || die "${CONN_LOOP} missing: run scripts/build.sh"
+    (($(nproc) >= 2)) || die "--load loop wants 2 CPUs (the load on one, the tracer on another)"
+    ;;
+  *) die "--load wants nginx or loop" ;;
+esac
+for tool in ${TOOLS}; do
   command -v "${tool}" >/dev/null || die "${tool} missing: run scripts/setup.sh"
 done
 if [[ ,${CONFIGS}, == *,whoclosed,* || ,${CONFIGS}, == *,wc-* || ,${CONFIGS}, == *,hooks,* ]]; then
@@ -197,7 +217,7 @@ start_whoclosed() { # start_whoclosed OUTFILE ERRFILE CONFIG
   local empty=0
   [[ $3 == hooks ]] && empty=1
   WHOCLOSED_EMPTY_PROGRAMS=${empty} \
-    "${WHOCLOSED}" trace -o "$1" --port "${PORT}" "${EXTRA_ARGS[@]}" "${variant[@]}" \
+    ${PIN_TRACER} "${WHOCLOSED}" trace -o "$1" --port "${PORT}" "${EXTRA_ARGS[@]}" "${variant[@]}" \
     >"$1.stdout" 2>"$2" &
   TRACER_PID=$!
   local i
@@ -211,7 +231,7 @@ start_whoclosed() { # start_whoclosed OUTFILE ERRFILE CONFIG
 }
 
 start_tcpstates() { # start_tcpstates ERRFILE
-  "${TCPSTATES}" >/dev/null 2>"$1" &
+  ${PIN_TRACER} "${TCPSTATES}" >/dev/null 2>"$1" &
   TRACER_PID=$!
   wait_attached "$1" tcpstates
 }
@@ -252,9 +272,18 @@ print(reqs.group(1), rps.group(1), errs + (int(non2xx.group(1)) if non2xx else 0
 PY
 }
 
+# run_loop: conn_loop on the first CPU; prints "<connections> <conn/s> <errors>"
+run_loop() {
+  taskset -c "${LOAD_CPU}" "${CONN_LOOP}" "${PORT}" "${SECONDS_PER_RUN}"
+}
+
+run_load() { # run_load OUTFILE
+  if [[ ${LOAD} == loop ]]; then run_loop; else run_wrk "$1"; fi
+}
+
 # summary_counts FILE...: prints "<events> <lost>" from the last summary line
 start_count() { # start_count ERRFILE
-  bpftrace -e 'tracepoint:sock:inet_sock_set_state { @changes = count(); }' \
+  ${PIN_TRACER} bpftrace -e 'tracepoint:sock:inet_sock_set_state { @changes = count(); }' \
     >/dev/null 2>"$1" &
   TRACER_PID=$!
   wait_attached "$1" bpftrace
@@ -293,7 +322,7 @@ run_one() { # run_one ROUND CONFIG
     count) start_count "${dir}/tracer.err" ;;
   esac
   if [[ -n ${TRACER_PID} ]]; then before=$(tracer_cpu_ticks "${TRACER_PID}"); fi
-  line=$(run_wrk "${dir}/wrk.txt")
+  line=$(run_load "${dir}/wrk.txt")
   if [[ -n ${TRACER_PID} ]]; then
     # Let the tracer drain what the last requests produced, then read its
     # CPU while it still runs (a reaped process has no /proc entry).
@@ -390,8 +419,8 @@ for cfg in configs:
           f"{fmt(t['events'], '.0f'):>9} {fmt(t['lost'], '.0f'):>6} {fmt(evc, '.2f'):>7} {fmt(cpuc, '.1f'):>11}")
 print()
 print("ratio: req/s over the same round's `none` (mean, its standard error, and lowest-highest round);")
-print("conns: wrk requests (one connection each);")
-print("cpu: tracer utime+stime; BPF program time is charged to nginx/wrk and shows in the ratio.")
+print("conns: wrk requests (one connection each) or conn_loop connections;")
+print("cpu: tracer utime+stime; BPF program time is charged to the traced tasks (nginx and wrk, or conn_loop) and shows in the ratio.")
 PY
 }
 
@@ -399,8 +428,21 @@ if [[ ${BPF_STATS} == 1 ]]; then
   STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
   sysctl -qw kernel.bpf_stats_enabled=1
 fi
-log "nginx on 127.0.0.1:${PORT}; ${ROUNDS} round(s) x ${CONFIGS}; ${SECONDS_PER_RUN}s each"
-start_nginx
+if [[ ${LOAD} == loop ]]; then
+  read -r LOAD_CPU TRACER_CPU < <(taskset -pc $$ | sed 's/.*: //' | python3 -c '
+import sys
+cpus = []
+for part in sys.stdin.read().strip().split(","):
+    a, _, b = part.partition("-")
+    cpus += range(int(a), int(b or a) + 1)
+print(cpus[0], cpus[1])')
+  PIN_TRACER="taskset -c ${TRACER_CPU}"
+  log "conn_loop on CPU ${LOAD_CPU} (127.0.0.1:${PORT}), tracers on CPU ${TRACER_CPU}; ${ROUNDS} round(s) x ${CONFIGS}; ${SECONDS_PER_RUN}s each"
+else
+  PIN_TRACER=""
+  log "nginx on 127.0.0.1:${PORT}; ${ROUNDS} round(s) x ${CONFIGS}; ${SECONDS_PER_RUN}s each"
+  start_nginx
+fi
 for ((round = 1; round <= ROUNDS; round++)); do
   for config in "${CONFIG_LIST[@]}"; do
     run_one "${round}" "${config}"
