@@ -147,19 +147,26 @@ static __always_inline const struct pt_regs *current_regs(void)
  * threaded NAPI) run on those threads' stacks: see set_closer().
  * Elsewhere (other architectures, PREEMPT_RT, where softirqs run in task
  * context) the loader sets no stack_context and attaches the hooks. */
-static __always_inline bool in_task(bool btf, const void *ctx)
+static __always_inline bool task_level(bool btf, const void *ctx, struct task_struct *t)
 {
 	__u32 zero = 0;
 	__u32 *v;
 
 	if (btf && stack_context) {
-		struct task_struct *t = bpf_get_current_task_btf();
 		__u64 base = (__u64)t->stack;
 
 		return (__u64)ctx >= base && (__u64)ctx < base + task_regs_offset(t);
 	}
 	v = bpf_map_lookup_elem(&in_softirq, &zero);
 	return v && !*v;
+}
+
+/* task_level() of the current task. Where the caller already holds the
+ * task, it passes it: on this kind of machine every helper call is a call
+ * and a mitigated return (tens of ns). */
+static __always_inline bool in_task(bool btf, const void *ctx)
+{
+	return task_level(btf, ctx, btf && stack_context ? bpf_get_current_task_btf() : NULL);
 }
 
 
@@ -383,27 +390,32 @@ static __always_inline void forget_process(__u32 tgid)
 		bpf_map_delete_elem(&processes_noted, &tgid);
 }
 
-/* The current thread's name. With BTF, two loads from the task (the
- * kernel keeps it NUL-terminated; a rename racing us may tear it, as it
- * may the helper's copy) instead of the helper's string copy. */
-static __always_inline void current_comm(bool btf, char *dst)
+/* A task's name (BTF pointer): two loads (the kernel keeps it
+ * NUL-terminated; a rename racing us may tear it, as it may the helper's
+ * copy) instead of the helper's string copy. */
+static __always_inline void task_comm(const struct task_struct *t, char *dst)
 {
-	if (btf) {
-		const __u64 *src = (const __u64 *)bpf_get_current_task_btf()->comm;
+	const __u64 *src = (const __u64 *)t->comm;
 
-		((__u64 *)dst)[0] = src[0];
-		((__u64 *)dst)[1] = src[1];
-		return;
-	}
-	bpf_get_current_comm(dst, WC_COMM_LEN);
+	((__u64 *)dst)[0] = src[0];
+	((__u64 *)dst)[1] = src[1];
 }
 
+/* The current task as owner. With BTF, its ids and name are loads from the
+ * task instead of two more helper calls. */
 static __always_inline void set_owner(struct close_record *rec, bool btf)
 {
-	rec->owner_pid = bpf_get_current_pid_tgid() >> 32;
+	if (btf) {
+		const struct task_struct *t = bpf_get_current_task_btf();
+
+		rec->owner_pid = t->tgid;
+		task_comm(t, rec->owner_comm);
+	} else {
+		rec->owner_pid = bpf_get_current_pid_tgid() >> 32;
+		bpf_get_current_comm(rec->owner_comm, WC_COMM_LEN);
+	}
 	note_process(rec->owner_pid, btf);
 	rec->owner_cgroup = bpf_get_current_cgroup_id();
-	current_comm(btf, rec->owner_comm);
 	rec->flags |= WC_F_HAS_OWNER;
 }
 
@@ -610,21 +622,26 @@ static __always_inline void set_closer(bool btf, void *ctx, struct close_record 
 	unsigned int task_flags;
 	__u64 id;
 
-	if ((rec->flags & WC_F_HAS_CLOSER) || !in_task(btf, ctx))
+	if (rec->flags & WC_F_HAS_CLOSER)
 		return;
-	if (btf) {
-		task_flags = bpf_get_current_task_btf()->flags;
-	} else {
-		task = (struct task_struct *)bpf_get_current_task();
-		task_flags = BPF_CORE_READ(task, flags);
-	}
+	/* With BTF one helper call gives the task, and the rest are loads. */
+	task = btf ? bpf_get_current_task_btf() : (struct task_struct *)bpf_get_current_task();
+	if (!task_level(btf, ctx, task))
+		return;
+	task_flags = KREAD(btf, task, flags);
 	if (task_flags & PF_KTHREAD)
 		return;
-	id = bpf_get_current_pid_tgid();
-	rec->closer_pid = id >> 32;
-	rec->closer_tid = (__u32)id;
+	if (btf) {
+		rec->closer_pid = task->tgid;
+		rec->closer_tid = task->pid;
+		task_comm(task, rec->closer_comm);
+	} else {
+		id = bpf_get_current_pid_tgid();
+		rec->closer_pid = id >> 32;
+		rec->closer_tid = (__u32)id;
+		bpf_get_current_comm(rec->closer_comm, WC_COMM_LEN);
+	}
 	rec->closer_cgroup = bpf_get_current_cgroup_id();
-	current_comm(btf, rec->closer_comm);
 	if (task_flags & PF_EXITING)
 		rec->flags |= WC_F_CLOSER_EXITING;
 	rec->flags |= WC_F_HAS_CLOSER;
