@@ -98,21 +98,22 @@ static __always_inline enum http_kind http_kind_of(const char *p)
 }
 
 /* Under filters, a socket whose heads went out is marked, so that the
- * reader hears of it (WC_F_FILTERED_OUT) if the filters then drop it. */
-static __always_inline void mark_http(__u64 key)
+ * reader hears of it (WC_F_FILTERED_OUT) if the filters then drop it.
+ * `rec` is the socket's record when the caller holds it, else NULL. */
+static __always_inline void mark_http(__u64 key, struct close_record *rec)
 {
-	struct close_record *rec;
-
 	if (!filters_set())
 		return;
-	rec = bpf_map_lookup_elem(&socks, &key);
+	if (!rec)
+		rec = bpf_map_lookup_elem(&socks, &key);
 	if (rec)
 		rec->flags |= WC_F_HAS_HTTP;
 }
 
-/* `len` bytes at user address `buf` just moved over the socket `key`. */
-static __always_inline void http_capture(__u64 key, const void *buf, __u32 len, bool outbound,
-					 __u8 source)
+/* `len` bytes at user address `buf` just moved over the socket `key`, whose
+ * record the caller may hold (`rec`, else NULL). */
+static __always_inline void http_capture_at(__u64 key, struct close_record *rec, const void *buf, __u32 len,
+					    bool outbound, __u8 source)
 {
 	char prefix[8] = {};
 	struct http_note *note;
@@ -146,10 +147,16 @@ static __always_inline void http_capture(__u64 key, const void *buf, __u32 len, 
 	note->source = source;
 	__builtin_memset(note->pad, 0, sizeof(note->pad));
 	submit(note);
-	mark_http(key);
+	mark_http(key, rec);
 }
 
-static __always_inline void http_from_syscall(__u64 key, int ret, bool outbound)
+static __always_inline void http_capture(__u64 key, const void *buf, __u32 len, bool outbound, __u8 source)
+{
+	http_capture_at(key, NULL, buf, len, outbound, source);
+}
+
+/* The socket-layer hooks hold the record already (see on_io). */
+static __always_inline void http_from_syscall(__u64 key, struct close_record *rec, int ret, bool outbound)
 {
 	const void *buf;
 	__u32 room = ret;
@@ -158,7 +165,7 @@ static __always_inline void http_from_syscall(__u64 key, int ret, bool outbound)
 		return;
 	buf = syscall_payload(&room);
 	if (buf)
-		http_capture(key, buf, room, outbound, WC_HTTP_SRC_SYSCALL);
+		http_capture_at(key, rec, buf, room, outbound, WC_HTTP_SRC_SYSCALL);
 }
 
 #endif

@@ -965,19 +965,18 @@ static __always_inline __u64 payload_time(const struct close_record *rec)
 	return rec->ts_first_fin_ns && now > rec->ts_first_fin_ns ? rec->ts_first_fin_ns : now;
 }
 
-/* Payload moved by a syscall on `sk`. Returns the socket's key, or 0 when
- * the socket is not tracked or nothing was moved. */
-static __always_inline __u64 on_io(bool btf, const void *ctx, const struct sock *sk, int ret, int flags,
-				   bool sent)
+/* Payload moved by a syscall on `sk`. Returns the socket's record (its key
+ * in *key), or NULL when the socket is not tracked or nothing was moved. */
+static __always_inline struct close_record *on_io(bool btf, const void *ctx, const struct sock *sk, int ret,
+						   int flags, bool sent, __u64 *key)
 {
 	struct close_record *rec;
-	__u64 key;
 
 	if (ret <= 0 || (flags & 2 /* MSG_PEEK */))
-		return 0;
-	rec = tracked(btf, sk, &key);
+		return NULL;
+	rec = tracked(btf, sk, key);
 	if (!rec)
-		return 0;
+		return NULL;
 	if (sent)
 		__sync_fetch_and_add(&rec->bytes_sent, ret);
 	else
@@ -988,7 +987,7 @@ static __always_inline __u64 on_io(bool btf, const void *ctx, const struct sock 
 owner:
 	if (!(rec->flags & WC_F_HAS_OWNER) && in_task(btf, ctx))
 		set_owner(rec, btf);
-	return key;
+	return rec;
 }
 
 /* tcp_sock lies beyond the BTF type of sk. With BTF, a read-only cast (the

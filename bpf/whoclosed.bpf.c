@@ -99,24 +99,26 @@ int BPF_PROG(btf_retransmit, const struct sock *sk)
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(btf_send_length, struct sock *sk, int ret, int flags)
 {
-	__u64 key;
+	struct close_record *rec;
+	__u64 key = 0;
 
 	WC_EMPTY_RETURN();
-	key = on_io(true, ctx, sk, ret, flags, true);
-	if (key && !tls_syscall(key) && !libc_syscall(key, ret, true))
-		http_from_syscall(key, ret, true);
+	rec = on_io(true, ctx, sk, ret, flags, true, &key);
+	if (rec && !tls_syscall(key) && !libc_syscall(key, ret, true))
+		http_from_syscall(key, rec, ret, true);
 	return 0;
 }
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(btf_recv_length, struct sock *sk, int ret, int flags)
 {
-	__u64 key;
+	struct close_record *rec;
+	__u64 key = 0;
 
 	WC_EMPTY_RETURN();
-	key = on_io(true, ctx, sk, ret, flags, false);
-	if (key && !tls_syscall(key) && !libc_syscall(key, ret, false))
-		http_from_syscall(key, ret, false);
+	rec = on_io(true, ctx, sk, ret, flags, false, &key);
+	if (rec && !tls_syscall(key) && !libc_syscall(key, ret, false))
+		http_from_syscall(key, rec, ret, false);
 	return 0;
 }
 
