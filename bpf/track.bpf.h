@@ -161,9 +161,8 @@ static __always_inline bool task_level(bool btf, const void *ctx, struct task_st
 	return v && !*v;
 }
 
-/* task_level() of the current task. Where the caller already holds the
- * task, it passes it: on this kind of machine every helper call is a call
- * and a mitigated return (tens of ns). */
+/* task_level() of the current task. A caller that already holds the task
+ * passes it to task_level() instead, saving a helper call. */
 static __always_inline bool in_task(bool btf, const void *ctx)
 {
 	return task_level(btf, ctx, btf && stack_context ? bpf_get_current_task_btf() : NULL);
