@@ -25,7 +25,9 @@ public:
     ByteBuffer& append(const char* p, size_t n) {
         if (n == 0) return *this;  // (memcpy wants a valid pointer even for 0 bytes)
         if (n > cap_ - size_) grow(n);
-        std::memcpy(data_.get() + size_, p, n);
+        char* d = data_.get() + size_;
+        if (n <= 16) copy_small(d, p, n);
+        else std::memcpy(d, p, n);
         size_ += n;
         return *this;
     }
@@ -50,6 +52,28 @@ public:
     std::string str() const { return std::string(data(), size_); }
 
 private:
+    // Most pieces of a line are short (values, quotes, separators): two
+    // overlapping fixed-size moves instead of a call to memcpy, which was a
+    // sixth of the tracer's time.
+    static void copy_small(char* d, const char* s, size_t n) {
+        if (n >= 8) {
+            uint64_t head, tail;
+            std::memcpy(&head, s, 8);
+            std::memcpy(&tail, s + n - 8, 8);
+            std::memcpy(d, &head, 8);
+            std::memcpy(d + n - 8, &tail, 8);
+        } else if (n >= 4) {
+            uint32_t head, tail;
+            std::memcpy(&head, s, 4);
+            std::memcpy(&tail, s + n - 4, 4);
+            std::memcpy(d, &head, 4);
+            std::memcpy(d + n - 4, &tail, 4);
+        } else {
+            d[0] = s[0];
+            d[n / 2] = s[n / 2];
+            d[n - 1] = s[n - 1];
+        }
+    }
     void grow(size_t need);
     std::unique_ptr<char[]> data_;
     size_t size_ = 0, cap_ = 0;
