@@ -131,6 +131,22 @@ TEST(ByteBuffer, HoldsExactlyWhatWasAppendedAcrossGrowth) {
     EXPECT_EQ(buf.str(), "after");
 }
 
+// Short pieces take their own copy path (overlapping moves): every length
+// around it, with bytes that differ by position, lands in order.
+TEST(ByteBuffer, EveryShortLengthLandsInOrder) {
+    ByteBuffer buf;
+    std::string want;
+    for (size_t n = 0; n <= 40; ++n) {
+        std::string piece;
+        for (size_t k = 0; k < n; ++k) piece += static_cast<char>('0' + (n + k) % 75);
+        buf.append(piece.data(), piece.size());
+        want += piece;
+        buf += '|';
+        want += '|';
+    }
+    EXPECT_EQ(buf.str(), want);
+}
+
 TEST(ByteBuffer, JsonPrimitivesWriteTheSameBytesAsToAString) {
     const std::string odd = std::string("a\"b\\c\n\x01\x7f\xc2\x9b\xff") + "\xe2\x82\xac" + std::string(1, '\0');
     ByteBuffer buf;
