@@ -96,29 +96,31 @@ int BPF_PROG(btf_retransmit, const struct sock *sk)
 	return 0;
 }
 
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(btf_send_length, struct sock *sk, int ret, int flags)
+/* Payload a socket syscall moved: byte counts and times, then, outside
+ * TLS and libc calls (their uprobes read the plaintext), an HTTP head. */
+static __always_inline void socket_io(void *ctx, struct sock *sk, int ret, int flags, bool sent)
 {
 	struct close_record *rec;
 	__u64 key = 0;
 
+	rec = on_io(true, ctx, sk, ret, flags, sent, &key);
+	if (rec && !tls_syscall(key) && !libc_syscall(key, ret, sent))
+		http_from_syscall(key, rec, ret, sent);
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(btf_send_length, struct sock *sk, int ret, int flags)
+{
 	WC_EMPTY_RETURN();
-	rec = on_io(true, ctx, sk, ret, flags, true, &key);
-	if (rec && !tls_syscall(key) && !libc_syscall(key, ret, true))
-		http_from_syscall(key, rec, ret, true);
+	socket_io(ctx, sk, ret, flags, true);
 	return 0;
 }
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(btf_recv_length, struct sock *sk, int ret, int flags)
 {
-	struct close_record *rec;
-	__u64 key = 0;
-
 	WC_EMPTY_RETURN();
-	rec = on_io(true, ctx, sk, ret, flags, false, &key);
-	if (rec && !tls_syscall(key) && !libc_syscall(key, ret, false))
-		http_from_syscall(key, rec, ret, false);
+	socket_io(ctx, sk, ret, flags, false);
 	return 0;
 }
 
