@@ -177,24 +177,26 @@ TEST(Privileges, CheckNamesTheAcceptHookTraceUses) {
         EXPECT_NE(out.find("seen by the accept()/accept4() syscall tracepoints"), std::string::npos) << out;
 }
 
-// Our programs as `bpftool prog show -j` lists them while a tracer runs:
-// name -> translated size, less what was loaded before it started.
-std::multimap<std::string, uint64_t> programs_added(const std::set<uint64_t>& before) {
+// Every BPF program loaded on the host, as `bpftool prog show -j` lists them.
+nlohmann::json loaded_programs() {
     std::string text;
     EXPECT_EQ(run_capture("bpftool prog show -j", text), 0) << text;
-    std::multimap<std::string, uint64_t> out;
-    for (const auto& p : nlohmann::json::parse(text))
-        if (!before.count(p.at("id").get<uint64_t>()))
-            out.emplace(p.at("name").get<std::string>(), p.value("bytes_xlated", uint64_t{0}));
-    return out;
+    return nlohmann::json::parse(text);
 }
 
 std::set<uint64_t> program_ids() {
-    std::string text;
-    EXPECT_EQ(run_capture("bpftool prog show -j", text), 0) << text;
     std::set<uint64_t> ids;
-    for (const auto& p : nlohmann::json::parse(text)) ids.insert(p.at("id").get<uint64_t>());
+    for (const auto& p : loaded_programs()) ids.insert(p.at("id").get<uint64_t>());
     return ids;
+}
+
+// The programs loaded since `before` (a tracer's): name -> translated size.
+std::multimap<std::string, uint64_t> programs_added(const std::set<uint64_t>& before) {
+    std::multimap<std::string, uint64_t> out;
+    for (const auto& p : loaded_programs())
+        if (!before.count(p.at("id").get<uint64_t>()))
+            out.emplace(p.at("name").get<std::string>(), p.value("bytes_xlated", uint64_t{0}));
+    return out;
 }
 
 // scripts/bench.sh's `hooks` calibration (WHOCLOSED_EMPTY_PROGRAMS=1) must
