@@ -1,6 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <charconv>
+#include <cmath>
+#include <iomanip>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "json_check.h"
 #include "sink/json.h"
@@ -89,6 +94,53 @@ TEST(JsonDouble, ThreeDecimalsTrimmedNoExponent) {
     EXPECT_EQ(dbl(1e-9), "0");
     EXPECT_EQ(dbl(1e15), "1000000000000000");
     EXPECT_EQ(dbl(123456789.125), "123456789.125");
+}
+
+// The integer fast path against the exact conversion it replaces
+// (std::to_chars, fixed, 3 decimals, zeros trimmed): millisecond values
+// made from nanosecond counts as the correlator makes them, values at and
+// next to rounding ties, and random doubles across the fast path's range.
+std::string reference_text(double v) {
+    char buf[400];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 3);
+    std::string text(buf, end);
+    while (text.back() == '0') text.pop_back();
+    if (text.back() == '.') text.pop_back();
+    return text == "-0" ? "0" : text;
+}
+
+TEST(JsonDouble, FastPathMatchesExactConversion) {
+    std::vector<double> values;
+    for (uint64_t ns = 0; ns < 3'000'000; ns += 7) values.push_back(static_cast<double>(ns) / 1e6);
+    for (uint64_t ns : {999'999'999'999ULL, 123'456'500ULL, 1'000'500ULL, 2'500ULL, 999'999'500'000ULL})
+        values.push_back(static_cast<double>(ns) / 1e6);
+    for (double tie : {0.0005, 0.0015, 1.0005, 2.0025, 123.4565, 999999.9995}) {
+        values.push_back(tie);
+        values.push_back(std::nextafter(tie, 0.0));
+        values.push_back(std::nextafter(tie, 1e9));
+    }
+    std::mt19937_64 rng(42);
+    std::uniform_real_distribution<double> any(0.0, 1e6);
+    for (int i = 0; i < 200'000; ++i) values.push_back(any(rng));
+    // Decimal ties k.xxx5 across the range, where doubles land just above or
+    // below the tie and the product by 1000 can round across it.
+    std::uniform_int_distribution<uint64_t> thousandths(0, 999'999'999);
+    for (int i = 0; i < 200'000; ++i) {
+        const double tie = (static_cast<double>(thousandths(rng)) + 0.5) / 1000.0;
+        values.push_back(tie);
+        values.push_back(std::nextafter(tie, 0.0));
+        values.push_back(std::nextafter(tie, 1e9));
+    }
+    size_t fast = 0;
+    for (double v : values) {
+        ASSERT_EQ(dbl(v), reference_text(v)) << std::setprecision(20) << v;
+        if (json_detail::certain_thousandths(v)) ++fast;
+    }
+    // The fast path must be what ordinary values take (else it saves nothing).
+    EXPECT_GT(fast, values.size() / 2);
+    EXPECT_FALSE(json_detail::certain_thousandths(0.0005));  // a tie goes the exact way
+    EXPECT_FALSE(json_detail::certain_thousandths(-1.0));
+    EXPECT_FALSE(json_detail::certain_thousandths(2e6));
 }
 
 TEST(JsonDouble, NonFiniteIsNull) {

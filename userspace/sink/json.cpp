@@ -46,7 +46,37 @@ const std::array<bool, 256> kPlain = [] {
     return t;
 }();
 
+// Thousandths of v, rounded to nearest, when v * 1000 in doubles decides
+// it: rounding is monotonic and every k + 0.5 below 2^52 is a double, so the
+// computed product lies on the same side of a tie as the exact one, or
+// exactly on it. Only that case (and values that are negative, large or not
+// finite) is left to the exact conversion: nullopt.
+std::optional<uint64_t> certain_thousandths(double v) {
+    if (!(v >= 0.0 && v < 1e6)) return std::nullopt;
+    const double scaled = v * 1000.0;
+    const double whole = std::floor(scaled);
+    const double frac = scaled - whole;  // exact: both below 2^52
+    if (frac == 0.5) return std::nullopt;
+    return static_cast<uint64_t>(whole) + (frac > 0.5 ? 1 : 0);
+}
+
 std::string_view double_text(double v, char (&buf)[400]) {
+    // Durations in milliseconds, twice per event: integer digits instead of
+    // to_chars' exact fixed-precision conversion (6% of the tracer's time).
+    if (const auto milli = certain_thousandths(v)) {
+        char* end = std::to_chars(buf, buf + 32, *milli / 1000).ptr;
+        if (unsigned frac = static_cast<unsigned>(*milli % 1000)) {
+            *end++ = '.';
+            *end++ = static_cast<char>('0' + frac / 100);
+            frac %= 100;
+            if (frac) {
+                *end++ = static_cast<char>('0' + frac / 10);
+                frac %= 10;
+                if (frac) *end++ = static_cast<char>('0' + frac);
+            }
+        }
+        return {buf, static_cast<size_t>(end - buf)};
+    }
     if (!std::isfinite(v)) return {};
     // fixed notation of DBL_MAX has 309 digits
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 3);

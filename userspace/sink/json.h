@@ -93,6 +93,9 @@ void append_u00(Out& out, unsigned v) {
 
 // The shortest text of v with up to 3 decimals, or empty for null.
 std::string_view double_text(double v, char (&buf)[400]);
+// round(v * 1000) where doubles decide it for certain, else nullopt (the
+// fast path of double_text).
+std::optional<uint64_t> certain_thousandths(double v);
 
 }  // namespace json_detail
 
