@@ -64,16 +64,22 @@ protected:
 symtest::ScratchDir* CfiUnwindTest::dir_ = nullptr;
 bool CfiUnwindTest::built_ = false;
 
+// The registers and stack words the helper printed; false if it printed none.
+bool read_capture(FILE* out, UserRegs& regs, std::vector<uint64_t>& words) {
+    if (out == nullptr) return false;
+    words.assign(kWords, 0);
+    bool parsed = std::fscanf(out, "%lx %lx %lx", &regs.ip, &regs.sp, &regs.bp) == 3;
+    for (auto& w : words) parsed = parsed && std::fscanf(out, "%lx", &w) == 1;
+    return parsed;
+}
+
 TEST_F(CfiUnwindTest, FramePointerLessCallChainFromRegistersAndStackWords) {
     ASSERT_TRUE(built_) << "could not build the helper with gcc";
     symtest::RunningHelper helper(at("helper"));
-    FILE* out = helper.out();
-    ASSERT_NE(out, nullptr);
     const pid_t pid = helper.pid();
     UserRegs regs;
-    std::vector<uint64_t> words(kWords);
-    bool parsed = std::fscanf(out, "%lx %lx %lx", &regs.ip, &regs.sp, &regs.bp) == 3;
-    for (auto& w : words) parsed = parsed && std::fscanf(out, "%lx", &w) == 1;
+    std::vector<uint64_t> words;
+    const bool parsed = read_capture(helper.out(), regs, words);
 
     ProcessSymbolizer::Options options;
     options.scan_dirs.clear();
@@ -90,6 +96,36 @@ TEST_F(CfiUnwindTest, FramePointerLessCallChainFromRegistersAndStackWords) {
     EXPECT_EQ(names[1], "wc_middle");
     EXPECT_EQ(names[2], "wc_outer");
     EXPECT_EQ(names[3], "main");
+}
+
+// Each address's unwind step is cached per process: the second walk of the
+// same stack gives the same frames, and once the process is forgotten (a new
+// life of its pid, or an exec, replaces what was known) and gone, nothing
+// cached from its old mappings walks on.
+TEST_F(CfiUnwindTest, CachedStepsAreForgottenWithTheProcess) {
+    ASSERT_TRUE(built_) << "could not build the helper with gcc";
+    symtest::RunningHelper helper(at("helper"));
+    const pid_t pid = helper.pid();
+    UserRegs regs;
+    std::vector<uint64_t> words;
+    const bool parsed = read_capture(helper.out(), regs, words);
+    ProcessSymbolizer::Options options;
+    options.scan_dirs.clear();
+    ProcessSymbolizer sym(options);
+    std::vector<uint64_t> first, second, after;
+    if (parsed) {
+        first = sym.unwind(pid, regs, words, 32);
+        second = sym.unwind(pid, regs, words, 32);
+    }
+    helper.stop();
+    sym.remember_modules(pid, {});
+    if (parsed) after = sym.unwind(pid, regs, words, 32);
+
+    ASSERT_TRUE(parsed) << "the helper printed no registers";
+    ASSERT_GE(first.size(), 4u);
+    EXPECT_EQ(second, first);
+    ASSERT_EQ(after.size(), 1u) << "frames walked from a forgotten process's mappings";
+    EXPECT_EQ(after[0], regs.ip);
 }
 
 // Without the stack words the rules need, unwinding stops at the first frame

@@ -35,6 +35,7 @@ bool ProcessSymbolizer::remember_locked(pid_t pid) {
     auto modules = read_proc_maps(options_.proc_root, pid);
     // A zombie's maps are empty: keep what was remembered while it lived.
     if (!modules || modules->empty()) return false;
+    forget_steps_locked();
     for (const Module& m : *modules) {
         if (m.is_file()) binary_for(pid, m);
     }
@@ -47,6 +48,7 @@ void ProcessSymbolizer::remember_modules(pid_t pid, std::vector<Module> modules)
     // A note comes once per process life: whatever was remembered for this
     // pid belongs to an earlier one (before an exec, or a process whose pid
     // was reused). Wrong names are worse than none.
+    forget_steps_locked();
     if (modules.empty()) {
         processes_.erase(pid);
         return;
@@ -109,17 +111,28 @@ std::vector<uint64_t> ProcessSymbolizer::unwind(pid_t pid, UserRegs regs, std::s
     while (frames.size() < max_frames) {
         // A return address follows its call: look up the call's own rules.
         const uint64_t at = frames.size() == 1 ? regs.ip : regs.ip - 1;
-        const Module* module = module_at_locked(pid, at);
-        if (module == nullptr || !module->is_file()) break;
-        BinaryPtr binary = binary_for(pid, *module);
-        const CallFrameInfo* cfi = binary ? binary->call_frame_info() : nullptr;
-        const auto vaddr = binary ? binary->vaddr_of_offset(at - module->start + module->offset) : std::nullopt;
+        const FrameStep* step = step_at_locked(pid, at);
+        if (step == nullptr || !step->binary) break;
         const uint64_t callee_sp = regs.sp;
-        if (cfi == nullptr || !vaddr || !cfi->step(*vaddr, regs, read) || regs.ip == 0) break;
+        if (!step->binary->call_frame_info()->step(step->vaddr, regs, read) || regs.ip == 0) break;
         if (regs.sp <= callee_sp) break;  // a caller's frame lies above its callee's: garbage otherwise
         frames.push_back(regs.ip);
     }
     return frames;
+}
+
+const ProcessSymbolizer::FrameStep* ProcessSymbolizer::step_at_locked(pid_t pid, uint64_t at) {
+    if (auto it = steps_.find({pid, at}); it != steps_.end()) return &it->second;
+    const Module* module = module_at_locked(pid, at);  // may re-read /proc: forgets steps
+    if (module == nullptr) return nullptr;
+    FrameStep step;
+    if (module->is_file()) {
+        BinaryPtr binary = binary_for(pid, *module);
+        const auto vaddr = binary ? binary->vaddr_of_offset(at - module->start + module->offset) : std::nullopt;
+        if (binary && binary->call_frame_info() && vaddr) step = {std::move(binary), *vaddr};
+    }
+    if (steps_.size() >= kMaxSteps) steps_.clear();
+    return &steps_.emplace(StepKey{pid, at}, std::move(step)).first->second;
 }
 
 const Module* ProcessSymbolizer::module_at_locked(pid_t pid, uint64_t ip) {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "symbolize/binary_cache.h"
@@ -67,10 +68,34 @@ private:
     BinaryPtr binary_for(pid_t pid, const Module& module);
     std::string resolve_in_module(pid_t pid, const Module& module, uint64_t ip);
 
+    // What unwinding needs at one address of one process: the unwind
+    // rules of the binary mapped there and the address in the binary's own
+    // terms, found once (the mapping search, the binary lookup and the
+    // segment search were half of unwinding's cost, per frame of every event).
+    struct FrameStep {
+        BinaryPtr binary;  // null: no rules here, the walk stops
+        uint64_t vaddr = 0;
+    };
+    struct StepKey {
+        pid_t pid;
+        uint64_t at;
+        bool operator==(const StepKey&) const = default;
+    };
+    struct StepKeyHash {
+        size_t operator()(const StepKey& k) const { return std::hash<uint64_t>()(k.at * 31 + static_cast<uint64_t>(k.pid)); }
+    };
+    // The step at `at` of pid, or nullptr when no mapping holds it (not
+    // cached: a later look at /proc may find one).
+    const FrameStep* step_at_locked(pid_t pid, uint64_t at);
+    // Mappings changed somewhere: steps found from the old ones may be wrong.
+    void forget_steps_locked() { steps_.clear(); }
+
     Options options_;
     std::mutex mutex_;
     LruCache<pid_t, std::vector<Module>> processes_;
     BinaryCache binaries_;
+    std::unordered_map<StepKey, FrameStep, StepKeyHash> steps_;
+    static constexpr size_t kMaxSteps = 65536;
 };
 
 }  // namespace whoclosed
