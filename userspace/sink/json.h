@@ -84,6 +84,22 @@ namespace json_detail {
 size_t utf8_sequence_length(std::string_view s, size_t i);
 extern const std::array<bool, 256> kPlain;  // printable ASCII but '"' and '\\'
 
+// Whether the 8 bytes at p are all plain (kPlain): none below 0x20, none
+// from 0x7F up, no '"' and no '\\'. Each test is the classic word-at-a-time
+// one: a byte below n sets its high bit in (w - n * 0x01..) & ~w, and a
+// zero byte (x ^ c for a byte equal to c) the same in (x - 0x01..) & ~x; a
+// borrow can mark more bytes only above one that is marked already, so
+// "any byte" is exact.
+inline bool plain_word(const char* p) {
+    constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    const auto below = [](uint64_t x, uint64_t n) { return (x - kOnes * n) & ~x & kHigh; };
+    const uint64_t bad = (w & kHigh) | below(w, 0x20) | below(w ^ (kOnes * 0x7F), 1) |
+                         below(w ^ (kOnes * '"'), 1) | below(w ^ (kOnes * '\\'), 1);
+    return bad == 0;
+}
+
 template <class Out>
 void append_u00(Out& out, unsigned v) {
     static constexpr char kHex[] = "0123456789abcdef";
@@ -113,8 +129,10 @@ void append_json_string(Out& out, std::string_view s) {
     using json_detail::kPlain;
     out += '"';
     for (size_t i = 0; i < s.size();) {
-        // Hot path (every key and most values): copy a run of plain ASCII at once.
+        // Hot path (every key and most values): copy a run of plain ASCII at
+        // once, found 8 bytes at a time while they last.
         size_t run = i;
+        while (s.size() - run >= 8 && json_detail::plain_word(s.data() + run)) run += 8;
         while (run < s.size() && kPlain[static_cast<unsigned char>(s[run])]) run++;
         if (run > i) {
             out.append(s.data() + i, run - i);
@@ -243,6 +261,17 @@ public:
     template <size_t N>
     BasicJsonObjectWriter& str(const char (&name)[N], std::string_view v) {
         append_json_string(key(name), v);
+        return *this;
+    }
+    // A value that is one of the program's own names (enum values such as
+    // "close", "server", "request_connection_close": plain ASCII, see the
+    // contract), written without the escaping pass.
+    template <size_t N>
+    BasicJsonObjectWriter& literal(const char (&key_name)[N], std::string_view v) {
+        Out& o = key(key_name);
+        o += '"';
+        o.append(v.data(), v.size());
+        o += '"';
         return *this;
     }
     template <size_t N>

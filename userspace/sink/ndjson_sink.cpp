@@ -81,18 +81,18 @@ template <class Out>
 void append_event(Out& out, const CloseEvent& ev) {
     char ts[32];
     BasicJsonObjectWriter<Out> o(out);
-    o.str("type", "close")
+    o.literal("type", "close")
         .str("ts", format_rfc3339_ns(ev.ts_unix_ns, ts))
         .opt_uint("cookie", ev.cookie)
         .uint("netns", ev.netns)
-        .str("family", ev.ipv6 ? "ipv6" : "ipv4")
+        .literal("family", ev.ipv6 ? "ipv6" : "ipv4")
         .str("laddr", ev.laddr)
         .uint("lport", ev.lport)
         .str("raddr", ev.raddr)
         .uint("rport", ev.rport)
-        .str("role", to_string(ev.role))
-        .str("first_fin", to_string(ev.first_fin))
-        .str("reset", to_string(ev.reset))
+        .literal("role", to_string(ev.role))
+        .literal("first_fin", to_string(ev.first_fin))
+        .literal("reset", to_string(ev.reset))
         .boolean("time_wait", ev.time_wait)
         .strings("states", ev.states);
     append_owner(o.key("owner"), ev.owner);
@@ -102,7 +102,7 @@ void append_event(Out& out, const CloseEvent& ev) {
         .opt_uint("bytes_sent", ev.bytes_sent)
         .opt_uint("bytes_received", ev.bytes_received);
     append_http(o.key("http"), ev.http);
-    o.str("reason", to_string(ev.reason)).end();
+    o.literal("reason", to_string(ev.reason)).end();
 }
 
 }  // namespace
