@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "symbolize/call_frame_info.h"
+#include "symbolize/elf_file.h"
 #include "symbolize/process_symbolizer.h"
 #include "symbolize_fixture.h"
 
@@ -126,6 +128,52 @@ TEST_F(CfiUnwindTest, CachedStepsAreForgottenWithTheProcess) {
     EXPECT_EQ(second, first);
     ASSERT_EQ(after.size(), 1u) << "frames walked from a forgotten process's mappings";
     EXPECT_EQ(after[0], regs.ip);
+}
+
+// The compiled form of common rules against the general evaluator, at every
+// 3rd address of libc's and the helper's code, on a synthetic stack whose
+// words are all different: same success, same caller registers. And the
+// compiled form must be what nearly all addresses get, or it saves nothing.
+TEST_F(CfiUnwindTest, SimpleRulesStepLikeTheEvaluator) {
+    ASSERT_TRUE(built_) << "could not build the helper with gcc";
+    constexpr uint64_t kSp = 0x7000'0000, kBp = 0x7000'0400;
+    const auto read = [](uint64_t addr, uint64_t& value) {
+        if (addr < kSp - 0x800 || addr >= kSp + 0x2000 || addr % 8 != 0) return false;
+        value = addr * 0x9e3779b97f4a7c15ull;
+        return true;
+    };
+    const StackReader reader = read;
+    for (const std::string& path : {std::string("/lib/x86_64-linux-gnu/libc.so.6"), at("helper")}) {
+        SCOPED_TRACE(path);
+        std::string error;
+        auto file = ElfFile::open(path, &error);
+        ASSERT_TRUE(file) << error;
+        std::vector<LoadSegment> code;
+        for (const LoadSegment& seg : file->segments())
+            if (seg.executable) code.push_back(seg);
+        auto cfi = CallFrameInfo::from(std::move(*file));
+        ASSERT_NE(cfi, nullptr);
+        size_t general = 0, simple = 0;
+        for (const LoadSegment& seg : code) {
+            for (uint64_t vaddr = seg.vaddr; vaddr < seg.vaddr + seg.file_size; vaddr += 3) {
+                UserRegs a{vaddr, kSp, kBp}, b = a;
+                const bool general_ok = cfi->step(vaddr, a, reader);
+                general += general_ok;
+                const auto rule = cfi->simple_rule(vaddr);
+                if (!rule) continue;
+                ++simple;
+                const bool simple_ok = CallFrameInfo::apply(*rule, b, read);
+                ASSERT_EQ(simple_ok, general_ok) << std::hex << vaddr;
+                if (simple_ok) {
+                    ASSERT_EQ(b.ip, a.ip) << std::hex << vaddr;
+                    ASSERT_EQ(b.sp, a.sp) << std::hex << vaddr;
+                    ASSERT_EQ(b.bp, a.bp) << std::hex << vaddr;
+                }
+            }
+        }
+        EXPECT_GT(general, 100u);
+        EXPECT_GE(simple * 100, general * 95) << simple << " simple rules, " << general << " steps";
+    }
 }
 
 // Without the stack words the rules need, unwinding stops at the first frame

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -44,6 +45,31 @@ public:
     // the frame saved it. False when the rules are unknown, use registers
     // not captured, or need stack bytes outside what `read` can see.
     bool step(uint64_t vaddr, UserRegs& regs, const StackReader& read) const;
+
+    // The rule of nearly every address compilers emit, in a form applied
+    // without the expression evaluator, the rule table's lock and lookup:
+    // the CFA is rsp or rbp plus an offset, the return address is saved at
+    // CFA + ra_off, rbp at CFA + bp_off or not at all.
+    struct SimpleRule {
+        bool cfa_from_bp = false;  // else from sp
+        int64_t cfa_off = 0;
+        int64_t ra_off = 0;
+        bool bp_saved = false;
+        int64_t bp_off = 0;
+    };
+    // The rule at vaddr as a SimpleRule; nullopt where it has another shape
+    // or none (step() decides those).
+    std::optional<SimpleRule> simple_rule(uint64_t vaddr) const;
+    // step() for a SimpleRule, with `read` any callable like StackReader.
+    template <typename Read>
+    static bool apply(const SimpleRule& r, UserRegs& regs, Read&& read) {
+        const uint64_t cfa = (r.cfa_from_bp ? regs.bp : regs.sp) + static_cast<uint64_t>(r.cfa_off);
+        uint64_t ra = 0, bp = regs.bp;
+        if (!read(cfa + static_cast<uint64_t>(r.ra_off), ra)) return false;
+        if (r.bp_saved && !read(cfa + static_cast<uint64_t>(r.bp_off), bp)) return false;
+        regs = {ra, cfa, bp};
+        return true;
+    }
 
 private:
     // A DWARF expression, as libdw hands it out, copied so it outlives the frame.

@@ -102,11 +102,12 @@ std::vector<uint64_t> ProcessSymbolizer::unwind(pid_t pid, UserRegs regs, std::s
                                                 size_t max_frames) {
     std::lock_guard lock(mutex_);
     const uint64_t base = regs.sp;
-    const StackReader read = [&](uint64_t addr, uint64_t& value) {
+    const auto read_word = [&](uint64_t addr, uint64_t& value) {
         if (addr < base || (addr - base) % 8 != 0 || (addr - base) / 8 >= stack.size()) return false;
         value = stack[(addr - base) / 8];
         return true;
     };
+    const StackReader read = read_word;
     std::vector<uint64_t> frames{regs.ip};
     while (frames.size() < max_frames) {
         // A return address follows its call: look up the call's own rules.
@@ -114,7 +115,9 @@ std::vector<uint64_t> ProcessSymbolizer::unwind(pid_t pid, UserRegs regs, std::s
         const FrameStep* step = step_at_locked(pid, at);
         if (step == nullptr || !step->binary) break;
         const uint64_t callee_sp = regs.sp;
-        if (!step->binary->call_frame_info()->step(step->vaddr, regs, read) || regs.ip == 0) break;
+        const bool stepped = step->simple ? CallFrameInfo::apply(*step->simple, regs, read_word)
+                                          : step->binary->call_frame_info()->step(step->vaddr, regs, read);
+        if (!stepped || regs.ip == 0) break;
         if (regs.sp <= callee_sp) break;  // a caller's frame lies above its callee's: garbage otherwise
         frames.push_back(regs.ip);
     }
@@ -129,7 +132,11 @@ const ProcessSymbolizer::FrameStep* ProcessSymbolizer::step_at_locked(pid_t pid,
     if (module->is_file()) {
         BinaryPtr binary = binary_for(pid, *module);
         const auto vaddr = binary ? binary->vaddr_of_offset(at - module->start + module->offset) : std::nullopt;
-        if (binary && binary->call_frame_info() && vaddr) step = {std::move(binary), *vaddr};
+        if (binary && binary->call_frame_info() && vaddr) {
+            step.simple = binary->call_frame_info()->simple_rule(*vaddr);
+            step.binary = std::move(binary);
+            step.vaddr = *vaddr;
+        }
     }
     if (steps_.size() >= kMaxSteps) steps_.clear();
     return &steps_.emplace(StepKey{pid, at}, std::move(step)).first->second;

@@ -75,6 +75,7 @@ private:
     struct FrameStep {
         BinaryPtr binary;  // null: no rules here, the walk stops
         uint64_t vaddr = 0;
+        std::optional<CallFrameInfo::SimpleRule> simple;  // the rule, where it has the common shape
     };
     struct StepKey {
         pid_t pid;
