@@ -2,6 +2,8 @@
 
 #include <cstring>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "correlate/http_heads.h"
 
@@ -63,6 +65,50 @@ TEST(HttpHeads, MemoGivesTheSameExchangeAndKeepsEachSocketsRequestCount) {
     ASSERT_TRUE(back.has_value());
     EXPECT_EQ(back->requests, 2u);
     EXPECT_EQ(back->last_request->connection, "close");
+}
+
+// Everything the memo's answer depends on tells entries apart: the same
+// bytes split differently between request and response, another source,
+// another role, a different byte anywhere. Each answer equals an unmemoized
+// parse of the same heads.
+TEST(HttpHeads, MemoTellsApartHeadsThatDifferInAnyPart) {
+    HttpHeadsParser parser;
+    const std::string req = "GET /a HTTP/1.1\r\nHost: h\r\n\r\n", resp = "HTTP/1.1 200 OK\r\n\r\n";
+    std::vector<std::pair<http_record, Role>> cases;
+    cases.push_back({heads(req, resp, false, 1), Role::Server});
+    cases.push_back({heads(req + resp, "", false, 1), Role::Server});  // same bytes, other split
+    cases.push_back({heads(req, resp, false, 1), Role::Client});
+    cases.push_back({heads("", resp, false, 0), Role::Server});  // a response alone: the role orients it
+    cases.push_back({heads("", resp, false, 0), Role::Client});
+    http_record tls = heads(req, resp, false, 1);
+    tls.source = WC_HTTP_SRC_OPENSSL;
+    cases.push_back({tls, Role::Server});
+    std::string other = req;
+    other[5] = 'b';  // GET /b
+    cases.push_back({heads(other, resp, false, 1), Role::Server});
+    std::string status = resp;
+    status[9] = '5';  // 500
+    cases.push_back({heads(req, status, false, 1), Role::Server});
+    for (int pass = 0; pass < 2; ++pass) {  // the second pass answers from the memo
+        for (size_t i = 0; i < cases.size(); ++i) {
+            SCOPED_TRACE(::testing::Message() << "case " << i << " pass " << pass);
+            const auto& [h, role] = cases[i];
+            auto memo = parser.parse(h, role);
+            auto fresh = exchange_from_heads(h, role);
+            ASSERT_EQ(memo.has_value(), fresh.has_value());
+            if (!memo) continue;
+            EXPECT_EQ(memo->source, fresh->source);
+            EXPECT_EQ(memo->side, fresh->side);
+            EXPECT_EQ(memo->last_request.has_value(), fresh->last_request.has_value());
+            if (memo->last_request && fresh->last_request) {
+                EXPECT_EQ(memo->last_request->path, fresh->last_request->path);
+            }
+            EXPECT_EQ(memo->last_response.has_value(), fresh->last_response.has_value());
+            if (memo->last_response && fresh->last_response) {
+                EXPECT_EQ(memo->last_response->status, fresh->last_response->status);
+            }
+        }
+    }
 }
 
 TEST(HttpHeads, BytesThatAreNotHttpGiveNoExchange) {

@@ -1,6 +1,7 @@
 #include "correlate/http_heads.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string_view>
 
 #include "http/http_tracker.h"
@@ -39,27 +40,41 @@ std::optional<HttpExchange> exchange_from_heads(const http_record& heads, Role r
     return ex;
 }
 
+namespace {
+
+// A hash of bytes, 8 at a time (the memo's key: a full comparison follows).
+uint64_t mix_bytes(uint64_t h, std::string_view bytes) {
+    constexpr uint64_t kMul = 0x9e3779b97f4a7c15ull;
+    size_t i = 0;
+    for (; i + 8 <= bytes.size(); i += 8) {
+        uint64_t w;
+        std::memcpy(&w, bytes.data() + i, 8);
+        h = (h ^ w) * kMul;
+        h ^= h >> 29;
+    }
+    uint64_t tail = 0;
+    std::memcpy(&tail, bytes.data() + i, bytes.size() - i);
+    h = (h ^ tail ^ (static_cast<uint64_t>(bytes.size()) << 56)) * kMul;
+    return h ^ (h >> 29);
+}
+
+}  // namespace
+
 std::optional<HttpExchange> HttpHeadsParser::parse(const http_record& heads, Role role) {
-    const size_t req_len = std::min<size_t>(heads.req_len, WC_HTTP_HEAD);
-    const size_t resp_len = std::min<size_t>(heads.resp_len, WC_HTTP_HEAD);
-    std::string key;
-    key.reserve(req_len + resp_len + 8);
-    key.push_back(static_cast<char>(heads.req_outbound));
-    key.push_back(static_cast<char>(heads.source));
-    key.push_back(static_cast<char>(role));
-    key.append(reinterpret_cast<const char*>(&heads.req_len), sizeof heads.req_len);
-    key.append(heads.req, req_len);
-    key.append(heads.resp, resp_len);
-    const uint64_t hash = std::hash<std::string>{}(key);
+    const std::string_view req(heads.req, std::min<size_t>(heads.req_len, WC_HTTP_HEAD));
+    const std::string_view resp(heads.resp, std::min<size_t>(heads.resp_len, WC_HTTP_HEAD));
+    uint64_t hash = heads.req_outbound | static_cast<uint64_t>(heads.source) << 8 |
+                    static_cast<uint64_t>(role) << 16;
+    hash = mix_bytes(mix_bytes(hash, req), resp);
 
     auto it = memo_.find(hash);
     std::optional<HttpExchange> ex;
-    if (it != memo_.end() && it->second.key == key) {
+    if (it != memo_.end() && it->second.matches(req, resp, heads, role)) {
         ex = it->second.exchange;
     } else {
         ex = exchange_from_heads(heads, role);
         if (memo_.size() >= capacity_) memo_.clear();  // crude, bounded, and rare
-        memo_[hash] = Entry{std::move(key), ex};
+        memo_[hash] = Entry{heads.req_outbound, heads.source, role, std::string(req), std::string(resp), ex};
     }
     // The count is per socket, not part of the heads.
     if (ex) ex->requests = std::max<uint64_t>(ex->requests, heads.requests);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "correlate/close_event.h"
@@ -28,9 +29,18 @@ public:
     std::optional<HttpExchange> parse(const http_record& heads, Role role);
 
 private:
+    // Everything the result depends on, byte for byte, compared in place
+    // against a socket's heads (no key assembled per event).
     struct Entry {
-        std::string key;  // everything the result depends on, byte for byte
+        unsigned char req_outbound = 0, source = 0;
+        Role role = Role::Unknown;
+        std::string req, resp;
         std::optional<HttpExchange> exchange;
+        bool matches(std::string_view req_bytes, std::string_view resp_bytes, const http_record& heads,
+                     Role r) const {
+            return req_outbound == heads.req_outbound && source == heads.source && role == r &&
+                   req == req_bytes && resp == resp_bytes;
+        }
     };
     size_t capacity_;
     std::unordered_map<uint64_t, Entry> memo_;
