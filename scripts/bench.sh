@@ -340,6 +340,9 @@ run_one() { # run_one ROUND CONFIG
   fi
   if is_whoclosed "${config}"; then
     read -r events lost < <(summary_counts "${dir}/trace.ndjson" "${dir}/trace.ndjson.stdout")
+    # A run writes ~100-300 MB: keep only the summary, or a long bench fills
+    # the disk and its page cache, which later runs then pay for.
+    rm -f "${dir}/trace.ndjson"
   fi
   local requests rps errors
   read -r requests rps errors <<<"${line}"
