@@ -5,12 +5,15 @@
 // repeats while its TIME_WAIT lives: a new connection meeting an old
 // TIME_WAIT (the kernel reusing it) is a different case, see the notes.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <iostream>
 #include <map>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -183,6 +186,66 @@ TEST(Burst, TwentyThousandConnectionsNothingLost) {
     EXPECT_EQ(client_fin["remote"], kConnections);
     EXPECT_EQ(server_tw, kConnections);
     EXPECT_EQ(client_tw, 0);
+}
+
+void write_text(int fd, const std::string& text) {
+    size_t done = 0;
+    while (done < text.size()) {
+        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n <= 0) throw std::runtime_error("write failed");
+        done += static_cast<size_t>(n);
+    }
+}
+
+// The reader held up (SIGSTOP) while 8,000 HTTP connections open and close:
+// what they leave in the ring (two records and four heads each, ~3 KB per
+// connection, more than the 16 MiB the ring once had) waits there, and all
+// of it comes out once the reader resumes: every event, each with its
+// request and response, nothing lost.
+TEST(Burst, HttpBurstWhileTheReaderIsStoppedIsKeptWhole) {
+    WHOCLOSED_REQUIRE_ROOT();
+    constexpr int kHttp = 8000;
+    const std::string request = "GET /burst HTTP/1.1\r\nHost: wc\r\nConnection: close\r\n\r\n";
+    const std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+    TimeWaitRoom room(1 << 20);
+    Fd listener = listen_tcp("127.0.0.1", 0);
+    const int port = local_of(listener.get()).port;
+    TraceRunner tracer({"--port", std::to_string(port)});
+    ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
+    ASSERT_EQ(::kill(tracer.pid(), SIGSTOP), 0);
+    int done = 0;
+    try {
+        for (; done < kHttp; ++done) {
+            Fd client = connect_tcp("127.0.0.1", port, "127.0.0.4", 20000 + done);
+            Fd server = accept_tcp(listener.get());
+            write_text(client.get(), request);
+            read_bytes(server.get(), request.size());
+            write_text(server.get(), response);
+            server.reset();  // the server's FIN first
+            if (read_until_eof(client.get()) != response.size()) break;
+        }
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << "connection " << done << ": " << e.what();
+    }
+    ::kill(tracer.pid(), SIGCONT);
+    ASSERT_EQ(done, kHttp);
+    usleep(200 * 1000);
+    ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+    SCOPED_TRACE("tracer's stderr: " + tracer.stderr_text());
+
+    EXPECT_EQ(tracer.summary().value("lost", -1), 0);
+    const auto events = tracer.events_for_port(port);
+    EXPECT_EQ(events.size(), 2u * kHttp);
+    int with_http = 0, bad = 0;
+    for (const auto& e : events) {
+        const auto& http = e["http"];
+        const bool ok = http.is_object() && http.value("requests", 0) == 1 &&
+                        http["last_request"].is_object() && http["last_request"].value("path", "") == "/burst" &&
+                        http["last_response"].is_object() && http["last_response"].value("status", 0) == 200;
+        if (ok) ++with_http;
+        else if (++bad <= 3) ADD_FAILURE() << "event without its HTTP exchange: " << e.dump();
+    }
+    EXPECT_EQ(with_http, 2 * kHttp);
 }
 
 }  // namespace

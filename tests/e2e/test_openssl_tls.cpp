@@ -183,10 +183,12 @@ void expect_pair_matches_truth(const ConnectionTruth& truth, const Pair& pair) {
     const char* server_reset = !truth.reset ? "none" : truth.reset_from == Side::server ? "sent" : "received";
     const char* client_reset = !truth.reset ? "none" : truth.reset_from == Side::client ? "sent" : "received";
     const bool limitation = rst_from_first_closer(truth);
-    if (!(limitation && truth.first_fin == Side::server))
+    if (!(limitation && truth.first_fin == Side::server)) {
         EXPECT_EQ(field(pair.server, "/reset"), server_reset) << pair.server.dump();
-    if (!(limitation && truth.first_fin == Side::client))
+    }
+    if (!(limitation && truth.first_fin == Side::client)) {
         EXPECT_EQ(field(pair.client, "/reset"), client_reset) << pair.client.dump();
+    }
     if (truth.fins_crossed) {
         EXPECT_EQ(field(pair.server, "/first_fin"), "simultaneous") << pair.server.dump();
         EXPECT_EQ(field(pair.client, "/first_fin"), "simultaneous") << pair.client.dump();
@@ -277,10 +279,12 @@ TEST(OpenSslTls, CurlToNginxHttpsThroughUprobes) {
         expect_tls_http(pair.server, x);
         expect_tls_http(pair.client, x);
         const char* reason = expected_reason(truth, /*request_asked_close=*/true);
-        if (!rst_from_first_closer(truth) || &first_closer_event(truth, pair) != &pair.server)
+        if (!rst_from_first_closer(truth) || &first_closer_event(truth, pair) != &pair.server) {
             EXPECT_EQ(field(pair.server, "/reason"), reason) << pair.server.dump();
-        if (!rst_from_first_closer(truth) || &first_closer_event(truth, pair) != &pair.client)
+        }
+        if (!rst_from_first_closer(truth) || &first_closer_event(truth, pair) != &pair.client) {
             EXPECT_EQ(field(pair.client, "/reason"), reason) << pair.client.dump();
+        }
     }
 
     // 2. Three requests on one keep-alive connection; curl then ends it
@@ -303,10 +307,12 @@ TEST(OpenSslTls, CurlToNginxHttpsThroughUprobes) {
         expect_tls_http(pair.client, x);
         EXPECT_EQ(field(pair.client, "/closer/exiting"), false) << pair.client.dump();
         const char* reason = expected_reason(truth, /*request_asked_close=*/false);
-        if (!rst_from_first_closer(truth) || &first_closer_event(truth, pair) != &pair.server)
+        if (!rst_from_first_closer(truth) || &first_closer_event(truth, pair) != &pair.server) {
             EXPECT_EQ(field(pair.server, "/reason"), reason) << pair.server.dump();
-        if (!rst_from_first_closer(truth) || &first_closer_event(truth, pair) != &pair.client)
+        }
+        if (!rst_from_first_closer(truth) || &first_closer_event(truth, pair) != &pair.client) {
             EXPECT_EQ(field(pair.client, "/reason"), reason) << pair.client.dump();
+        }
     }
 }
 

@@ -50,6 +50,7 @@ public:
     TraceRunner& operator=(const TraceRunner&) = delete;
 
     bool started() const { return started_; }
+    pid_t pid() const { return tracer_->pid(); }
     // Waits until the tracer's stderr contains `needle` (e.g. a probe it reports).
     bool wait_for_stderr(std::string_view needle, std::chrono::milliseconds timeout) {
         return tracer_->wait_for_stderr(needle, timeout);
