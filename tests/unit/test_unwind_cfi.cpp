@@ -66,33 +66,40 @@ protected:
 symtest::ScratchDir* CfiUnwindTest::dir_ = nullptr;
 bool CfiUnwindTest::built_ = false;
 
-// The registers and stack words the helper printed; false if it printed none.
-bool read_capture(FILE* out, UserRegs& regs, std::vector<uint64_t>& words) {
-    if (out == nullptr) return false;
-    words.assign(kWords, 0);
-    bool parsed = std::fscanf(out, "%lx %lx %lx", &regs.ip, &regs.sp, &regs.bp) == 3;
-    for (auto& w : words) parsed = parsed && std::fscanf(out, "%lx", &w) == 1;
-    return parsed;
+// The helper started, with the registers and stack words it printed
+// (parsed is false if it printed none): what the tests below begin with.
+struct Capture {
+    explicit Capture(const std::string& path) : helper(path) {
+        FILE* out = helper.out();
+        if (out == nullptr) return;
+        words.assign(kWords, 0);
+        parsed = std::fscanf(out, "%lx %lx %lx", &regs.ip, &regs.sp, &regs.bp) == 3;
+        for (auto& w : words) parsed = parsed && std::fscanf(out, "%lx", &w) == 1;
+    }
+    std::vector<uint64_t> unwind(ProcessSymbolizer& sym) { return sym.unwind(helper.pid(), regs, words, 32); }
+    symtest::RunningHelper helper;
+    UserRegs regs;
+    std::vector<uint64_t> words;
+    bool parsed = false;
+};
+
+ProcessSymbolizer::Options without_scan() {
+    ProcessSymbolizer::Options options;
+    options.scan_dirs.clear();
+    return options;
 }
 
 TEST_F(CfiUnwindTest, FramePointerLessCallChainFromRegistersAndStackWords) {
     ASSERT_TRUE(built_) << "could not build the helper with gcc";
-    symtest::RunningHelper helper(at("helper"));
-    const pid_t pid = helper.pid();
-    UserRegs regs;
-    std::vector<uint64_t> words;
-    const bool parsed = read_capture(helper.out(), regs, words);
-
-    ProcessSymbolizer::Options options;
-    options.scan_dirs.clear();
-    ProcessSymbolizer sym(options);
+    Capture c(at("helper"));
+    ProcessSymbolizer sym(without_scan());
     std::vector<std::string> names;
-    if (parsed) {
-        for (uint64_t ip : sym.unwind(pid, regs, words, 32)) names.push_back(sym.resolve(pid, ip));
+    if (c.parsed) {
+        for (uint64_t ip : c.unwind(sym)) names.push_back(sym.resolve(c.helper.pid(), ip));
     }
-    helper.stop();
+    c.helper.stop();
 
-    ASSERT_TRUE(parsed) << "the helper printed no registers";
+    ASSERT_TRUE(c.parsed) << "the helper printed no registers";
     ASSERT_GE(names.size(), 4u) << ::testing::PrintToString(names);
     EXPECT_EQ(names[0], "wc_leaf");
     EXPECT_EQ(names[1], "wc_middle");
@@ -106,28 +113,23 @@ TEST_F(CfiUnwindTest, FramePointerLessCallChainFromRegistersAndStackWords) {
 // cached from its old mappings walks on.
 TEST_F(CfiUnwindTest, CachedStepsAreForgottenWithTheProcess) {
     ASSERT_TRUE(built_) << "could not build the helper with gcc";
-    symtest::RunningHelper helper(at("helper"));
-    const pid_t pid = helper.pid();
-    UserRegs regs;
-    std::vector<uint64_t> words;
-    const bool parsed = read_capture(helper.out(), regs, words);
-    ProcessSymbolizer::Options options;
-    options.scan_dirs.clear();
-    ProcessSymbolizer sym(options);
+    Capture c(at("helper"));
+    ProcessSymbolizer sym(without_scan());
     std::vector<uint64_t> first, second, after;
-    if (parsed) {
-        first = sym.unwind(pid, regs, words, 32);
-        second = sym.unwind(pid, regs, words, 32);
+    if (c.parsed) {
+        first = c.unwind(sym);
+        second = c.unwind(sym);
     }
-    helper.stop();
+    const pid_t pid = c.helper.pid();
+    c.helper.stop();
     sym.remember_modules(pid, {});
-    if (parsed) after = sym.unwind(pid, regs, words, 32);
+    if (c.parsed) after = sym.unwind(pid, c.regs, c.words, 32);
 
-    ASSERT_TRUE(parsed) << "the helper printed no registers";
+    ASSERT_TRUE(c.parsed) << "the helper printed no registers";
     ASSERT_GE(first.size(), 4u);
     EXPECT_EQ(second, first);
     ASSERT_EQ(after.size(), 1u) << "frames walked from a forgotten process's mappings";
-    EXPECT_EQ(after[0], regs.ip);
+    EXPECT_EQ(after[0], c.regs.ip);
 }
 
 // The compiled form of common rules against the general evaluator, at every
