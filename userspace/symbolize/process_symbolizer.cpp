@@ -77,6 +77,9 @@ void ProcessSymbolizer::remember_modules(pid_t pid, std::vector<Module> modules)
 // file even when deleted or replaced, root/ reaches it inside a container.
 BinaryPtr ProcessSymbolizer::binary_for(pid_t pid, const Module& module) {
     if (const BinaryPtr* hit = binaries_.cached({module.dev, module.inode})) return *hit;  // the common case
+    // Opening one may evict another from the bounded cache: no cached step
+    // may keep an evicted binary alive past that bound.
+    forget_steps_locked();
     char range[64];
     std::snprintf(range, sizeof range, "/%llx-%llx", static_cast<unsigned long long>(module.start),
                   static_cast<unsigned long long>(module.end));

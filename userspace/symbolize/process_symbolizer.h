@@ -88,7 +88,9 @@ private:
     // The step at `at` of pid, or nullptr when no mapping holds it (not
     // cached: a later look at /proc may find one).
     const FrameStep* step_at_locked(pid_t pid, uint64_t at);
-    // Mappings changed somewhere: steps found from the old ones may be wrong.
+    // Mappings changed somewhere (steps found from the old ones may be
+    // wrong), or a binary is about to enter the cache (and may push one out,
+    // which no step may then hold on to).
     void forget_steps_locked() { steps_.clear(); }
 
     Options options_;
