@@ -136,20 +136,14 @@ bool evaluate(const OpVec& ops, const UserRegs& regs, uint64_t cfa, bool is_loca
     return value || read(out, out);
 }
 
-}  // namespace
-
-namespace {
-
 // CFA + k as libdw spells a register saved at offset k from the CFA:
-// DW_OP_call_frame_cfa, then nothing (k = 0) or DW_OP_plus_uconst k (a
-// negative k wrapped around, as the evaluator adds it). Other spellings take
-// the evaluator.
+// DW_OP_call_frame_cfa, DW_OP_plus_uconst k (a negative k wrapped around, as
+// the evaluator adds it). Other spellings take the evaluator.
 template <typename OpVec>
 std::optional<int64_t> cfa_offset_of(const OpVec& ops) {
-    if (ops.empty() || ops[0].atom != DW_OP_call_frame_cfa) return std::nullopt;
-    if (ops.size() == 1) return 0;
-    if (ops.size() == 2 && ops[1].atom == DW_OP_plus_uconst) return static_cast<int64_t>(ops[1].number);
-    return std::nullopt;
+    if (ops.size() != 2 || ops[0].atom != DW_OP_call_frame_cfa || ops[1].atom != DW_OP_plus_uconst)
+        return std::nullopt;
+    return static_cast<int64_t>(ops[1].number);
 }
 
 }  // namespace
@@ -159,17 +153,12 @@ std::optional<CallFrameInfo::SimpleRule> CallFrameInfo::simple_rule(uint64_t vad
     const Rule& rule = rule_for(vaddr);
     if (!rule.known || rule.ra_kind != Saved::Expr || rule.cfa.size() != 1) return std::nullopt;
     SimpleRule out;
+    // libdw spells a register-plus-offset CFA as DW_OP_bregx reg, offset.
     const Op& cfa = rule.cfa[0];
-    int reg = -1;
-    if (cfa.atom >= DW_OP_breg0 && cfa.atom <= DW_OP_breg31) {
-        reg = cfa.atom - DW_OP_breg0;
-        out.cfa_off = static_cast<int64_t>(cfa.number);
-    } else if (cfa.atom == DW_OP_bregx) {
-        reg = static_cast<int>(cfa.number);
-        out.cfa_off = static_cast<int64_t>(cfa.number2);
-    }
-    if (reg != kRegSp && reg != kRegBp) return std::nullopt;
+    const auto reg = static_cast<int>(cfa.number);
+    if (cfa.atom != DW_OP_bregx || (reg != kRegSp && reg != kRegBp)) return std::nullopt;
     out.cfa_from_bp = reg == kRegBp;
+    out.cfa_off = static_cast<int64_t>(cfa.number2);
     const auto ra = cfa_offset_of(rule.ra);
     if (!ra) return std::nullopt;
     out.ra_off = *ra;
