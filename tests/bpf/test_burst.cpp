@@ -12,7 +12,6 @@
 #include <atomic>
 #include <iostream>
 #include <map>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -186,15 +185,6 @@ TEST(Burst, TwentyThousandConnectionsNothingLost) {
     EXPECT_EQ(client_fin["remote"], kConnections);
     EXPECT_EQ(server_tw, kConnections);
     EXPECT_EQ(client_tw, 0);
-}
-
-void write_text(int fd, const std::string& text) {
-    size_t done = 0;
-    while (done < text.size()) {
-        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n <= 0) throw std::runtime_error("write failed");
-        done += static_cast<size_t>(n);
-    }
 }
 
 // The reader held up (SIGSTOP) while 8,000 HTTP connections open and close:

@@ -19,10 +19,7 @@ namespace {
 
 constexpr char kRequest[] = "GET /kept HTTP/1.1\r\nHost: wc\r\nUser-Agent: wc-filter-test\r\n\r\n";
 
-void send_request(int fd) {
-    const size_t n = sizeof kRequest - 1;
-    ASSERT_EQ(write(fd, kRequest, n), static_cast<ssize_t>(n));
-}
+void send_request(int fd) { write_text(fd, kRequest); }
 
 // One connection from a child named `comm`: it sends a request, the server
 // (this process) reads it and closes first, then the child closes.

@@ -135,15 +135,16 @@ SockAddr peer_of(int fd) {
     return to_sockaddr(ss);
 }
 
-void write_bytes(int fd, size_t n) {
-    std::vector<char> buf(n, 'x');
+void write_text(int fd, std::string_view text) {
     size_t off = 0;
-    while (off < n) {
-        ssize_t w = write(fd, buf.data() + off, n - off);
+    while (off < text.size()) {
+        ssize_t w = write(fd, text.data() + off, text.size() - off);
         if (w <= 0) fail("write");
         off += static_cast<size_t>(w);
     }
 }
+
+void write_bytes(int fd, size_t n) { write_text(fd, std::string(n, 'x')); }
 
 void read_bytes(int fd, size_t n) {
     std::vector<char> buf(n);

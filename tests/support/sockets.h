@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <string_view>
 
 namespace whoclosed::testing {
 
@@ -46,6 +47,7 @@ SockAddr local_of(int fd);
 SockAddr peer_of(int fd);
 
 void write_bytes(int fd, size_t n);      // writes exactly n bytes, throws otherwise
+void write_text(int fd, std::string_view text);  // writes all of text, throws otherwise
 void read_bytes(int fd, size_t n);       // reads exactly n bytes, throws otherwise
 size_t read_until_eof(int fd);           // returns how many bytes came before EOF
 void wait_readable(int fd, int timeout_ms);
