@@ -12,6 +12,11 @@
 #   hooks      wc-core with every BPF program returning at once
 #              (WHOCLOSED_EMPTY_PROGRAMS=1): what attaching the very same
 #              hooks costs before any of our work (calibration)
+#   kernel, kernel-no-stacks
+#              whoclosed and wc-no-stacks with a reader that reads every
+#              ring record and drops it unprocessed
+#              (WHOCLOSED_DISCARD_RECORDS=1): what the kernel side costs
+#              by itself, before any userspace work (calibration)
 #   count      bpftrace counting TCP state changes in the kernel, nothing
 #              read per event: the floor any tracer of every state change
 #              pays on this machine (calibration; not run by default)
@@ -37,7 +42,9 @@ usage: scripts/bench.sh [--rounds N] [--seconds S] [--configs LIST]
   --configs LIST        comma-separated: none, whoclosed, wc-no-stacks,
                         wc-core (--no-stacks --http off), wc-uprobe
                         (--no-stacks --http uprobe), tcpstates, count,
-                        hooks (wc-core's hooks with empty programs)
+                        hooks (wc-core's hooks with empty programs),
+                        kernel, kernel-no-stacks (whoclosed, wc-no-stacks
+                        with a reader that drops every record unread)
                         (default none,whoclosed,tcpstates)
   --whoclosed-args ARGS extra arguments for `whoclosed trace`, e.g. "--http auto"
   --connections C       wrk connections (default 32)
@@ -87,8 +94,8 @@ log() { printf 'bench: %s\n' "$*" >&2; }
 IFS=, read -ra CONFIG_LIST <<<"${CONFIGS}"
 for config in "${CONFIG_LIST[@]}"; do
   case ${config} in
-    none | whoclosed | wc-no-stacks | wc-core | wc-uprobe | tcpstates | count | hooks) ;;
-    *) die "unknown config '${config}' (none, whoclosed, wc-no-stacks, wc-core, wc-uprobe, tcpstates, count, hooks)" ;;
+    none | whoclosed | wc-no-stacks | wc-core | wc-uprobe | tcpstates | count | hooks | kernel | kernel-no-stacks) ;;
+    *) die "unknown config '${config}' (none, whoclosed, wc-no-stacks, wc-core, wc-uprobe, tcpstates, count, hooks, kernel, kernel-no-stacks)" ;;
   esac
 done
 read -ra EXTRA_ARGS <<<"${WHOCLOSED_ARGS}"
@@ -105,7 +112,7 @@ esac
 for tool in ${TOOLS}; do
   command -v "${tool}" >/dev/null || die "${tool} missing: run scripts/setup.sh"
 done
-if [[ ,${CONFIGS}, == *,whoclosed,* || ,${CONFIGS}, == *,wc-* || ,${CONFIGS}, == *,hooks,* ]]; then
+if [[ ,${CONFIGS}, == *,whoclosed,* || ,${CONFIGS}, == *,wc-* || ,${CONFIGS}, == *,hooks,* || ,${CONFIGS}, == *,kernel* ]]; then
   [[ -x ${WHOCLOSED} ]] || die "${WHOCLOSED} missing: run scripts/build.sh"
 fi
 if [[ ,${CONFIGS}, == *,tcpstates,* ]]; then
@@ -202,21 +209,22 @@ tracer_cpu_ticks() {
 # variant_args CONFIG: the whoclosed arguments a config adds
 variant_args() {
   case $1 in
-    wc-no-stacks) echo "--no-stacks" ;;
+    wc-no-stacks | kernel-no-stacks) echo "--no-stacks" ;;
     wc-core | hooks) echo "--no-stacks --http off" ;;
     wc-uprobe) echo "--no-stacks --http uprobe" ;;
     *) echo "" ;;
   esac
 }
 
-is_whoclosed() { [[ $1 == whoclosed || $1 == wc-* || $1 == hooks ]]; }
+is_whoclosed() { [[ $1 == whoclosed || $1 == wc-* || $1 == hooks || $1 == kernel* ]]; }
 
 start_whoclosed() { # start_whoclosed OUTFILE ERRFILE CONFIG
   local -a variant
   read -ra variant <<<"$(variant_args "$3")"
-  local empty=0
+  local empty=0 discard=0
   [[ $3 == hooks ]] && empty=1
-  WHOCLOSED_EMPTY_PROGRAMS=${empty} \
+  [[ $3 == kernel* ]] && discard=1
+  WHOCLOSED_EMPTY_PROGRAMS=${empty} WHOCLOSED_DISCARD_RECORDS=${discard} \
     ${PIN_TRACER} "${WHOCLOSED}" trace -o "$1" --port "${PORT}" "${EXTRA_ARGS[@]}" "${variant[@]}" \
     >"$1.stdout" 2>"$2" &
   TRACER_PID=$!
@@ -317,7 +325,7 @@ run_one() { # run_one ROUND CONFIG
   local round=$1 config=$2 dir=${WORK}/r$1-$2 before after line events=- lost=- cpu=-
   mkdir -p "${dir}"
   case ${config} in
-    whoclosed | wc-* | hooks) start_whoclosed "${dir}/trace.ndjson" "${dir}/tracer.err" "${config}" ;;
+    whoclosed | wc-* | hooks | kernel*) start_whoclosed "${dir}/trace.ndjson" "${dir}/tracer.err" "${config}" ;;
     tcpstates) start_tcpstates "${dir}/tracer.err" ;;
     count) start_count "${dir}/tracer.err" ;;
   esac
@@ -349,6 +357,12 @@ run_one() { # run_one ROUND CONFIG
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${round}" "${config}" \
     "${requests}" "${rps}" "${errors}" "${events}" "${lost}" "${cpu}" >>"${RESULTS}"
   log "round ${round} ${config}: ${rps} req/s"
+  if [[ ${config} == kernel* ]]; then
+    local dropped
+    dropped=$(sed -n 's/^whoclosed: \([0-9]*\) records read and dropped unprocessed$/\1/p' "${dir}/tracer.err")
+    log "  ${dropped:-?} records read and dropped unprocessed ($(awk -v d="${dropped:-0}" -v r="${requests}" \
+      'BEGIN { printf "%.2f", d / (r > 0 ? r : 1) }') per connection)"
+  fi
   if [[ -s ${dir}/progs.json ]]; then prog_stats "${dir}/progs.json" "${requests}"; fi
 }
 
@@ -387,7 +401,7 @@ def num(s):
 def fmt(v, spec):
     return "-" if v is None else format(v, spec)
 
-hdr = f"{'round':>5}  {'config':<12} {'req/s':>10} {'ratio':>6} {'conns':>9} {'errors':>6} {'events':>9} {'lost':>6} {'ev/conn':>7} {'cpu µs/conn':>11}"
+hdr = f"{'round':>5}  {'config':<16} {'req/s':>10} {'ratio':>6} {'conns':>9} {'errors':>6} {'events':>9} {'lost':>6} {'ev/conn':>7} {'cpu µs/conn':>11}"
 print(hdr)
 total = {c: dict(conns=0, rps=[], ratios=[], errors=0, events=None, lost=None, cpu=None) for c in configs}
 for rnd, cfg, reqs, rps, errs, events, lost, cpu in rows:
@@ -396,7 +410,7 @@ for rnd, cfg, reqs, rps, errs, events, lost, cpu in rows:
     ratio = rps / none[rnd] if rnd in none and none[rnd] else None
     evc = events / reqs if events is not None and reqs else None
     cpuc = cpu * tick_us / reqs if cpu is not None and reqs else None
-    print(f"{rnd:>5}  {cfg:<12} {rps:>10.0f} {fmt(ratio, '6.3f'):>6} {reqs:>9} {errs:>6} "
+    print(f"{rnd:>5}  {cfg:<16} {rps:>10.0f} {fmt(ratio, '6.3f'):>6} {reqs:>9} {errs:>6} "
           f"{fmt(events, '.0f'):>9} {fmt(lost, '.0f'):>6} {fmt(evc, '.2f'):>7} {fmt(cpuc, '.1f'):>11}")
     t = total[cfg]
     t["conns"] += reqs
@@ -408,7 +422,7 @@ for rnd, cfg, reqs, rps, errs, events, lost, cpu in rows:
         if val is not None:
             t[key] = (t[key] or 0) + val
 print()
-print(f"{'all':>5}  {'config':<12} {'req/s':>10} {'ratio':>6} {'± se':>6} {'range':>11} {'conns':>9} {'errors':>6} {'events':>9} {'lost':>6} {'ev/conn':>7} {'cpu µs/conn':>11}")
+print(f"{'all':>5}  {'config':<16} {'req/s':>10} {'ratio':>6} {'± se':>6} {'range':>11} {'conns':>9} {'errors':>6} {'events':>9} {'lost':>6} {'ev/conn':>7} {'cpu µs/conn':>11}")
 for cfg in configs:
     t = total[cfg]
     rps = sum(t["rps"]) / len(t["rps"])
@@ -418,7 +432,7 @@ for cfg in configs:
     se = (sum((r - ratio) ** 2 for r in t["ratios"]) / (n - 1) / n) ** 0.5 if n > 1 else None
     evc = t["events"] / t["conns"] if t["events"] is not None and t["conns"] else None
     cpuc = t["cpu"] * tick_us / t["conns"] if t["cpu"] is not None and t["conns"] else None
-    print(f"{'mean':>5}  {cfg:<12} {rps:>10.0f} {fmt(ratio, '6.3f'):>6} {fmt(se, '6.3f'):>6} {spread:>11} {t['conns']:>9} {t['errors']:>6} "
+    print(f"{'mean':>5}  {cfg:<16} {rps:>10.0f} {fmt(ratio, '6.3f'):>6} {fmt(se, '6.3f'):>6} {spread:>11} {t['conns']:>9} {t['errors']:>6} "
           f"{fmt(t['events'], '.0f'):>9} {fmt(t['lost'], '.0f'):>6} {fmt(evc, '.2f'):>7} {fmt(cpuc, '.1f'):>11}")
 print()
 print("ratio: req/s over the same round's `none` (mean, its standard error, and lowest-highest round);")

@@ -241,5 +241,35 @@ TEST(Calibration, EmptyProgramsAttachTheSameHooksAndReportNothing) {
     EXPECT_NE(tracer.stderr_text().find("WHOCLOSED_EMPTY_PROGRAMS=1"), std::string::npos);
 }
 
+// scripts/bench.sh's `kernel` calibration (WHOCLOSED_DISCARD_RECORDS=1) must
+// leave the kernel side whole (every socket's record reaches the ring) and
+// drop everything in userspace unprocessed: otherwise its figure is not the
+// cost of the kernel side alone.
+TEST(Calibration, DiscardedRecordsAreAllReadAndNoneReported) {
+    WHOCLOSED_REQUIRE_ROOT();
+    constexpr int kPort = 19498;
+    constexpr int kConnections = 5;
+    TraceRunner tracer({"--port", std::to_string(kPort), "--no-stacks", "--http", "off"},
+                       {"WHOCLOSED_DISCARD_RECORDS=1"});
+    ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
+    Fd listener = listen_tcp("127.0.0.1", kPort);
+    for (int i = 0; i < kConnections; ++i) {
+        Fd client = connect_tcp("127.0.0.1", kPort);
+        Fd conn = accept_tcp(listener.get());
+        client.reset();
+        EXPECT_EQ(read_until_eof(conn.get()), 0u);
+    }
+    usleep(50 * 1000);
+    ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+
+    EXPECT_TRUE(tracer.events_for_port(kPort).empty());
+    EXPECT_EQ(tracer.summary().value("events", -1), 0) << tracer.summary().dump();
+    EXPECT_EQ(tracer.summary().value("lost", -1), 0) << tracer.summary().dump();
+    EXPECT_NE(tracer.stderr_text().find("WHOCLOSED_DISCARD_RECORDS=1"), std::string::npos);
+    // Both ends of every connection: a client and a server record each.
+    const std::string dropped = "whoclosed: " + std::to_string(2 * kConnections) + " records read and dropped unprocessed\n";
+    EXPECT_NE(tracer.stderr_text().find(dropped), std::string::npos) << tracer.stderr_text();
+}
+
 }  // namespace
 }  // namespace whoclosed::testing

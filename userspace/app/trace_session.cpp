@@ -132,7 +132,13 @@ TraceSession::TraceSession(const TraceOptions& opts, TracerConfig cfg, std::uniq
       tracer_(std::move(tracer)),
       correlator_(boot_to_unix_offset_ns(), cgroups_),
       stacks_(*tracer_),
-      started_(std::chrono::steady_clock::now()) {}
+      started_(std::chrono::steady_clock::now()) {
+    if (const char* e = std::getenv("WHOCLOSED_DISCARD_RECORDS"); e && std::string_view(e) == "1") {
+        discard_records_ = true;
+        std::cerr << "whoclosed: WHOCLOSED_DISCARD_RECORDS=1: every ring record is read and dropped "
+                     "unprocessed (benchmark calibration); no event will be reported\n";
+    }
+}
 
 static_assert(sizeof(process_note) != sizeof(close_record) && sizeof(http_note) != sizeof(close_record) &&
                   sizeof(process_note) != sizeof(http_note) && sizeof(process_note) != WC_RECORD_SHORT &&
@@ -140,6 +146,10 @@ static_assert(sizeof(process_note) != sizeof(close_record) && sizeof(http_note) 
               "ring samples are told apart by their size");
 
 void TraceSession::handle(const void* data, size_t size, EventSink& sink) {
+    if (discard_records_) {
+        ++records_discarded_;
+        return;
+    }
     if (size == sizeof(process_note)) {
         auto note = std::make_unique<process_note>();
         std::memcpy(note.get(), data, sizeof *note);
@@ -234,6 +244,8 @@ Summary TraceSession::finish(EventSink& sink) {
     Summary s = summary_.finish(elapsed.count(), drops.lost() + decode_errors_,
                                 to_string(tracer_->mode()), http_mode());
     sink.write_summary(s);
+    if (discard_records_)
+        std::cerr << "whoclosed: " << records_discarded_ << " records read and dropped unprocessed\n";
     return s;
 }
 
