@@ -1,10 +1,13 @@
 // The closing task versus the owner: a process killed with an open
 // connection, and a socket accepted in one process but closed in its child.
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <string>
 
 #include "support/close_expect.h"
 #include "support/netns.h"
@@ -175,6 +178,59 @@ TEST(Process, AcceptedHereUntouchedThenServedByForkedChild) {
     EXPECT_EQ(sev->value("/closer/pid"_json_pointer, -1), server.pid());
     EXPECT_EQ(sev->value("/closer/comm"_json_pointer, std::string()), kChildComm);
     EXPECT_EQ(sev->value("/bytes_received"_json_pointer, -1), 10);
+}
+
+// A process closes a socket, then exec()s python3, which closes another: the
+// same pid and start time, a new image. Its frames must resolve against the
+// new image, so the kernel must announce the process again after the exec
+// (its note of the first image is forgotten there). The child stays on one
+// CPU, where the kernel's per-CPU cache of announced processes holds the
+// first image's entry when the second image opens its socket.
+TEST(Process, ExecdImageIsAnnouncedAgainAndItsFramesResolve) {
+    WHOCLOSED_REQUIRE_ROOT();
+    constexpr int kPort = 19302;
+    TraceRunner tracer({"--port", std::to_string(kPort), "--http", "off"});
+    ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
+
+    Fd listener = listen_tcp("127.0.0.1", kPort);
+    const std::string script = "import socket\ns = socket.create_connection(('127.0.0.1', " +
+                               std::to_string(kPort) + "))\ns.close()\n";
+    Child child([&](int) -> int {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(0, &one);
+        if (sched_setaffinity(0, sizeof one, &one) != 0) return 3;
+        connect_tcp("127.0.0.1", kPort).reset();
+        execlp("python3", "python3", "-c", script.c_str(), static_cast<char*>(nullptr));
+        return 4;
+    });
+    for (int i = 0; i < 2; ++i) {
+        Fd conn = accept_tcp(listener.get());
+        EXPECT_EQ(read_until_eof(conn.get()), 0u);
+    }
+    EXPECT_EQ(child.wait(), 0);
+    usleep(50 * 1000);
+    ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+
+    std::vector<nlohmann::json> closes;  // the child's client ends, in order
+    for (const nlohmann::json& ev : tracer.events_for_port(kPort))
+        if (ev.at("role") == "client" && ev.at("closer").is_object() &&
+            ev.at("closer").at("pid") == child.pid())
+            closes.push_back(ev);
+    ASSERT_EQ(closes.size(), 2u) << tracer.output_text();
+    std::sort(closes.begin(), closes.end(),
+              [](const nlohmann::json& a, const nlohmann::json& b) { return a.at("ts") < b.at("ts"); });
+    const auto python_frame = [](const nlohmann::json& f) {
+        const std::string name = f.get<std::string>();
+        return name.rfind("Py", 0) == 0 || name.rfind("_Py", 0) == 0;
+    };
+    const nlohmann::json& before = closes[0].at("closer");
+    const nlohmann::json& after = closes[1].at("closer");
+    EXPECT_NE(before.at("comm"), "python3") << before.dump();
+    EXPECT_EQ(after.at("comm"), "python3") << after.dump();
+    const nlohmann::json& frames = after.at("user_stack");
+    EXPECT_TRUE(std::any_of(frames.begin(), frames.end(), python_frame))
+        << "python3's close resolved without its interpreter's frames: " << after.dump();
 }
 
 }  // namespace
