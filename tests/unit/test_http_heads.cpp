@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "correlate/http_heads.h"
+#include "sink/ndjson_sink.h"
 
 namespace whoclosed {
 namespace {
@@ -107,6 +108,39 @@ TEST(HttpHeads, MemoTellsApartHeadsThatDifferInAnyPart) {
             if (memo->last_response && fresh->last_response) {
                 EXPECT_EQ(memo->last_response->status, fresh->last_response->status);
             }
+        }
+    }
+}
+
+// Copies of a memoized exchange render their `http` fields after `requests`
+// once, into the slot they share, and print exactly what an unmemoized
+// exchange of the same heads prints, each with its own request count.
+TEST(HttpHeads, MemoizedExchangesPrintLikeFreshOnesFromOneRendering) {
+    HttpHeadsParser parser;
+    const std::vector<std::pair<http_record, Role>> cases = {
+        {heads(kGoRequest, kGoResponse, false, 1), Role::Server},
+        {heads(kGoRequest, kGoResponse, true, 1), Role::Client},
+        {heads("GET /x?token=secret HTTP/1.0\r\nUser-Agent: a\"b\\c\r\n\r\n", "", false, 1), Role::Server},
+        {heads("", "HTTP/1.1 503 Busy\r\nConnection: close\r\n\r\n", false, 0), Role::Client},
+    };
+    for (unsigned requests : {1u, 7u, 1u}) {  // the memo answers after the first round
+        for (size_t i = 0; i < cases.size(); ++i) {
+            SCOPED_TRACE(::testing::Message() << "case " << i << " requests " << requests);
+            http_record h = cases[i].first;
+            h.requests = requests;
+            CloseEvent memo_ev, fresh_ev;
+            memo_ev.http = parser.parse(h, cases[i].second);
+            fresh_ev.http = exchange_from_heads(h, cases[i].second);
+            ASSERT_TRUE(memo_ev.http && fresh_ev.http);
+            ASSERT_TRUE(memo_ev.http->json_tail);
+            EXPECT_FALSE(fresh_ev.http->json_tail);
+            const std::string printed = close_event_json(memo_ev);
+            EXPECT_EQ(printed, close_event_json(fresh_ev));
+            EXPECT_NE(printed.find("\"http\":{\"requests\":" + std::to_string(requests) + ",\"source\":"),
+                      std::string::npos)
+                << printed;
+            EXPECT_FALSE(memo_ev.http->json_tail->empty());  // rendered once, kept for the next copy
+            EXPECT_EQ(printed.find("secret"), std::string::npos);
         }
     }
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -77,6 +78,12 @@ struct HttpExchange {
     // response went the other way after the last request.
     Role side = Role::Unknown;
     bool last_request_answered = false;
+    // Not printed. The tracer's memo hands out copies of one exchange for
+    // every socket that carried the same heads; they share this slot, where
+    // the NDJSON sink keeps, once rendered, everything of the `http` object
+    // after `requests` (the only field that differs between them). Null
+    // elsewhere. Whoever changes any other field of a copy must reset it.
+    std::shared_ptr<std::string> json_tail;
 };
 
 struct CloseEvent {

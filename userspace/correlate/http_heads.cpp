@@ -56,6 +56,7 @@ std::optional<HttpExchange> HttpHeadsParser::parse(const http_record& heads, Rol
         ex = it->second.exchange;
     } else {
         ex = exchange_from_heads(heads, role);
+        if (ex) ex->json_tail = std::make_shared<std::string>();  // one rendering for all its copies
         if (memo_.size() >= capacity_) memo_.clear();  // crude, bounded, and rare
         memo_[hash] = Entry{heads.req_outbound, heads.source, role, std::string(req), std::string(resp), ex};
     }

@@ -33,13 +33,36 @@ void append_closer(Out& out, const std::optional<CloserInfo>& c) {
 }
 
 template <class Out>
+void append_http_object(Out& out, const HttpExchange& http, uint64_t requests);
+
+// The `http` object; an exchange from the tracer's memo renders its fields
+// after `requests` once and appends them from its json_tail after that.
+template <class Out>
 void append_http(Out& out, const std::optional<HttpExchange>& http) {
     if (!http) {
         out.append("null", 4);
         return;
     }
+    if (!http->json_tail) {
+        append_http_object(out, *http, http->requests);
+        return;
+    }
+    static constexpr std::string_view kHead = "{\"requests\":";
+    std::string& tail = *http->json_tail;
+    if (tail.empty()) {
+        append_http_object(tail, *http, 0);
+        tail.erase(0, kHead.size() + 1);  // + the 0
+    }
+    out.append(kHead.data(), kHead.size());
+    append_json_uint(out, http->requests);
+    out.append(tail.data(), tail.size());
+}
+
+template <class Out>
+void append_http_object(Out& out, const HttpExchange& h, uint64_t requests) {
+    const HttpExchange* http = &h;
     BasicJsonObjectWriter<Out> o(out);
-    o.uint("requests", http->requests);
+    o.uint("requests", requests);
     if (http->source.empty()) o.null("source");
     else o.str("source", http->source);
     Out& req = o.key("last_request");
