@@ -5,8 +5,14 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "support/close_expect.h"
@@ -231,6 +237,87 @@ TEST(Process, ExecdImageIsAnnouncedAgainAndItsFramesResolve) {
     const nlohmann::json& frames = after.at("user_stack");
     EXPECT_TRUE(std::any_of(frames.begin(), frames.end(), python_frame))
         << "python3's close resolved without its interpreter's frames: " << after.dump();
+}
+
+// Where cgroup v2 is mounted, from /proc/mounts; empty if nowhere.
+std::string cgroup2_mount() {
+    std::ifstream mounts("/proc/mounts");
+    std::string line;
+    while (std::getline(mounts, line)) {
+        std::istringstream fields(line);
+        std::string dev, dir, type;
+        if (fields >> dev >> dir >> type && type == "cgroup2") return dir;
+    }
+    return {};
+}
+
+// The cgroup v2 path of a process, from /proc/PID/cgroup ("0::/path").
+std::string cgroup_of(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("0::", 0) == 0) return line.substr(3);
+    return {};
+}
+
+// A child moves itself into a cgroup this test makes, connects and closes;
+// this process accepts and closes the other end. Each event names the
+// cgroups /proc says each task is in, and `--cgroup` keeps exactly the
+// events whose owner or closer is in the given one.
+TEST(Process, CgroupsAreTheTasksOwnAndTheCgroupFilterKeepsTheirEvents) {
+    WHOCLOSED_REQUIRE_ROOT();
+    constexpr int kPort = 19303;
+    const std::string mount = cgroup2_mount();
+    ASSERT_FALSE(mount.empty()) << "no cgroup2 mount in /proc/mounts";
+    const std::string group = "/wc-test-" + std::to_string(getpid());
+    ASSERT_EQ(mkdir((mount + group).c_str(), 0755), 0) << mount + group << ": " << std::strerror(errno);
+    struct RemoveGroup {
+        std::string dir;
+        ~RemoveGroup() { rmdir(dir.c_str()); }
+    } remove_group{mount + group};
+
+    TraceRunner all({"--port", std::to_string(kPort), "--no-stacks", "--http", "off"});
+    TraceRunner filtered({"--port", std::to_string(kPort), "--no-stacks", "--http", "off", "--cgroup", group});
+    ASSERT_TRUE(all.started()) << all.stderr_text();
+    ASSERT_TRUE(filtered.started()) << filtered.stderr_text();
+
+    Fd listener = listen_tcp("127.0.0.1", kPort);
+    const std::string procs = mount + group + "/cgroup.procs";
+    Child child([&](int ctl) -> int {
+        {
+            std::ofstream out(procs);
+            out << getpid() << std::flush;
+            if (!out) return 3;
+        }
+        send_token(ctl);
+        recv_token(ctl);
+        connect_tcp("127.0.0.1", kPort).reset();
+        return 0;
+    });
+    recv_token(child.ctl());
+    const std::string child_group = cgroup_of(child.pid()), our_group = cgroup_of(getpid());
+    EXPECT_EQ(child_group, group);
+    send_token(child.ctl());
+    Fd conn = accept_tcp(listener.get());
+    EXPECT_EQ(read_until_eof(conn.get()), 0u);
+    conn.reset();
+    EXPECT_EQ(child.wait(), 0);
+    usleep(50 * 1000);
+    ASSERT_EQ(all.stop(), 0) << all.stderr_text();
+    ASSERT_EQ(filtered.stop(), 0) << filtered.stderr_text();
+
+    const auto events = all.events_for_port(kPort);
+    ASSERT_EQ(events.size(), 2u) << all.output_text();
+    for (const nlohmann::json& ev : events) {
+        SCOPED_TRACE(ev.dump());
+        const std::string want = ev.at("role") == "client" ? child_group : our_group;
+        EXPECT_EQ(ev.at("owner").at("cgroup"), want);
+        EXPECT_EQ(ev.at("closer").at("cgroup"), want);
+    }
+    const auto kept = filtered.events_for_port(kPort);
+    ASSERT_EQ(kept.size(), 1u) << filtered.output_text();
+    EXPECT_EQ(kept[0].at("role"), "client");
+    EXPECT_EQ(kept[0].at("owner").at("pid"), child.pid());
 }
 
 }  // namespace
