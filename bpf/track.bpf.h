@@ -457,6 +457,15 @@ static __always_inline void task_comm(const struct task_struct *t, char *dst)
 	((__u64 *)dst)[1] = src[1];
 }
 
+/* The cgroup v2 id of a task (a BTF pointer): the loads the helper
+ * bpf_get_current_cgroup_id() makes (css_set, default-hierarchy cgroup, its
+ * kernfs node), without the helper call. The css_set pointer is RCU's, and
+ * these programs run inside an RCU read section. */
+static __always_inline __u64 task_cgroup_id(const struct task_struct *t)
+{
+	return t->cgroups->dfl_cgrp->kn->id;
+}
+
 /* The current task as owner. With BTF, its ids and name are loads from the
  * task instead of two more helper calls. */
 static __always_inline void set_owner(struct close_record *rec, bool btf)
@@ -466,12 +475,13 @@ static __always_inline void set_owner(struct close_record *rec, bool btf)
 
 		rec->owner_pid = t->tgid;
 		task_comm(t, rec->owner_comm);
+		rec->owner_cgroup = task_cgroup_id(t);
 	} else {
 		rec->owner_pid = bpf_get_current_pid_tgid() >> 32;
 		bpf_get_current_comm(rec->owner_comm, WC_COMM_LEN);
+		rec->owner_cgroup = bpf_get_current_cgroup_id();
 	}
 	note_process(rec->owner_pid, btf);
-	rec->owner_cgroup = bpf_get_current_cgroup_id();
 	rec->flags |= WC_F_HAS_OWNER;
 }
 
@@ -749,13 +759,14 @@ static __always_inline void set_closer(bool btf, void *ctx, struct close_record 
 		rec->closer_pid = task->tgid;
 		rec->closer_tid = task->pid;
 		task_comm(task, rec->closer_comm);
+		rec->closer_cgroup = task_cgroup_id(task);
 	} else {
 		id = bpf_get_current_pid_tgid();
 		rec->closer_pid = id >> 32;
 		rec->closer_tid = (__u32)id;
 		bpf_get_current_comm(rec->closer_comm, WC_COMM_LEN);
+		rec->closer_cgroup = bpf_get_current_cgroup_id();
 	}
-	rec->closer_cgroup = bpf_get_current_cgroup_id();
 	if (task_flags & PF_EXITING)
 		rec->flags |= WC_F_CLOSER_EXITING;
 	rec->flags |= WC_F_HAS_CLOSER;
