@@ -51,6 +51,11 @@ usage: scripts/bench.sh [--rounds N] [--seconds S] [--configs LIST]
   --threads T           wrk threads (default 2, wrk's own default)
   --load LOAD           nginx (default: nginx under wrk) or loop (conn_loop,
                         see above; needs 2 CPUs)
+  --bracket             run none before the first and after every other
+                        config of a round; each config's ratio is then over
+                        the mean of the none runs just before and after it
+                        (drift within a round cancels, and one none run's
+                        noise weighs half)
   --bpf-stats           also print, per whoclosed run, each BPF program's
                         hits and run time per connection (turns on
                         kernel.bpf_stats_enabled for the run; adds a little cost)
@@ -64,6 +69,7 @@ WHOCLOSED_ARGS=""
 CONNECTIONS=32
 THREADS=2
 BPF_STATS=0
+BRACKET=0
 PORT=18080
 WHOCLOSED=${WHOCLOSED:-build/whoclosed} # override to bench another binary
 LOAD=nginx
@@ -78,6 +84,7 @@ while (($# > 0)); do
     --connections) CONNECTIONS=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --bpf-stats) BPF_STATS=1; shift ;;
+    --bracket) BRACKET=1; shift ;;
     --load) LOAD=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) printf 'bench: unknown argument %s\n' "$1" >&2; usage >&2; exit 2 ;;
@@ -92,6 +99,7 @@ log() { printf 'bench: %s\n' "$*" >&2; }
 [[ ${SECONDS_PER_RUN} =~ ^[1-9][0-9]*$ ]] || die "--seconds wants a positive integer"
 [[ ${THREADS} =~ ^[1-9][0-9]*$ ]] || die "--threads wants a positive integer"
 IFS=, read -ra CONFIG_LIST <<<"${CONFIGS}"
+if ((BRACKET)) && [[ ,${CONFIGS}, != *,none,* ]]; then die "--bracket wants none among --configs"; fi
 for config in "${CONFIG_LIST[@]}"; do
   case ${config} in
     none | whoclosed | wc-no-stacks | wc-core | wc-uprobe | tcpstates | count | hooks | kernel | kernel-no-stacks) ;;
@@ -393,7 +401,26 @@ import sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
 tick_us = 1e6 / int(sys.argv[2])
 configs = list(dict.fromkeys(r[1] for r in rows))
-none = {r[0]: float(r[3]) for r in rows if r[1] == "none"}
+
+# Each run's denominator: the mean of the round's `none` runs just before
+# and just after it (rows are in run order); the one `none` of a round when
+# it ran once; for a `none` run, the mean of its round's `none` runs.
+def baselines(rows):
+    out = []
+    for i, r in enumerate(rows):
+        same = [(j, float(x[3])) for j, x in enumerate(rows) if x[0] == r[0] and x[1] == "none"]
+        if not same:
+            out.append(None)
+        elif r[1] == "none":
+            out.append(sum(v for _, v in same) / len(same))
+        else:
+            before = [v for j, v in same if j < i][-1:]
+            after = [v for j, v in same if j > i][:1]
+            near = before + after
+            out.append(sum(near) / len(near))
+    return out
+
+base = baselines(rows)
 
 def num(s):
     return None if s == "-" else float(s)
@@ -404,10 +431,10 @@ def fmt(v, spec):
 hdr = f"{'round':>5}  {'config':<16} {'req/s':>10} {'ratio':>6} {'conns':>9} {'errors':>6} {'events':>9} {'lost':>6} {'ev/conn':>7} {'cpu µs/conn':>11}"
 print(hdr)
 total = {c: dict(conns=0, rps=[], ratios=[], errors=0, events=None, lost=None, cpu=None) for c in configs}
-for rnd, cfg, reqs, rps, errs, events, lost, cpu in rows:
+for (rnd, cfg, reqs, rps, errs, events, lost, cpu), den in zip(rows, base):
     reqs, rps, errs = int(reqs), float(rps), int(errs)
     events, lost, cpu = num(events), num(lost), num(cpu)
-    ratio = rps / none[rnd] if rnd in none and none[rnd] else None
+    ratio = rps / den if den else None
     evc = events / reqs if events is not None and reqs else None
     cpuc = cpu * tick_us / reqs if cpu is not None and reqs else None
     print(f"{rnd:>5}  {cfg:<16} {rps:>10.0f} {fmt(ratio, '6.3f'):>6} {reqs:>9} {errs:>6} "
@@ -435,7 +462,7 @@ for cfg in configs:
     print(f"{'mean':>5}  {cfg:<16} {rps:>10.0f} {fmt(ratio, '6.3f'):>6} {fmt(se, '6.3f'):>6} {spread:>11} {t['conns']:>9} {t['errors']:>6} "
           f"{fmt(t['events'], '.0f'):>9} {fmt(t['lost'], '.0f'):>6} {fmt(evc, '.2f'):>7} {fmt(cpuc, '.1f'):>11}")
 print()
-print("ratio: req/s over the same round's `none` (mean, its standard error, and lowest-highest round);")
+print("ratio: req/s over the same round's `none` (with --bracket: the mean of the none runs just before and after), then the mean over rounds, its standard error, and lowest-highest round;")
 print("conns: wrk requests (one connection each) or conn_loop connections;")
 print("cpu: tracer utime+stime; BPF program time is charged to the traced tasks (nginx and wrk, or conn_loop) and shows in the ratio.")
 PY
@@ -461,9 +488,18 @@ else
   start_nginx
 fi
 for ((round = 1; round <= ROUNDS; round++)); do
+  if ((BRACKET)); then
+    run_one "${round}" none
+    sleep 1
+  fi
   for config in "${CONFIG_LIST[@]}"; do
+    ((BRACKET)) && [[ ${config} == none ]] && continue
     run_one "${round}" "${config}"
     sleep 1 # let the previous run's sockets settle
+    if ((BRACKET)); then
+      run_one "${round}" none
+      sleep 1
+    fi
   done
 done
 report
