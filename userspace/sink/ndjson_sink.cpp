@@ -33,7 +33,36 @@ void append_closer(Out& out, const std::optional<CloserInfo>& c) {
 }
 
 template <class Out>
-void append_http_object(Out& out, const HttpExchange& http, uint64_t requests);
+void append_http_object(Out& out, const HttpExchange& http, uint64_t requests) {
+    BasicJsonObjectWriter<Out> o(out);
+    o.uint("requests", requests);
+    if (http.source.empty()) o.null("source");
+    else o.str("source", http.source);
+    Out& req = o.key("last_request");
+    if (const auto& r = http.last_request) {
+        BasicJsonObjectWriter<Out>(req)
+            .str("method", r->method)
+            .opt_str("path", r->path)
+            .opt_str("version", r->version)
+            .opt_str("host", r->host)
+            .opt_str("connection", r->connection)
+            .opt_str("user_agent", r->user_agent)
+            .end();
+    } else {
+        req.append("null", 4);
+    }
+    Out& resp = o.key("last_response");
+    if (const auto& r = http.last_response) {
+        BasicJsonObjectWriter<Out>(resp)
+            .str("version", r->version)
+            .uint("status", r->status)
+            .opt_str("connection", r->connection)
+            .end();
+    } else {
+        resp.append("null", 4);
+    }
+    o.end();
+}
 
 // The `http` object; an exchange from the tracer's memo renders its fields
 // after `requests` once and appends them from its json_tail after that.
@@ -56,39 +85,6 @@ void append_http(Out& out, const std::optional<HttpExchange>& http) {
     out.append(kHead.data(), kHead.size());
     append_json_uint(out, http->requests);
     out.append(tail.data(), tail.size());
-}
-
-template <class Out>
-void append_http_object(Out& out, const HttpExchange& h, uint64_t requests) {
-    const HttpExchange* http = &h;
-    BasicJsonObjectWriter<Out> o(out);
-    o.uint("requests", requests);
-    if (http->source.empty()) o.null("source");
-    else o.str("source", http->source);
-    Out& req = o.key("last_request");
-    if (const auto& r = http->last_request) {
-        BasicJsonObjectWriter<Out>(req)
-            .str("method", r->method)
-            .opt_str("path", r->path)
-            .opt_str("version", r->version)
-            .opt_str("host", r->host)
-            .opt_str("connection", r->connection)
-            .opt_str("user_agent", r->user_agent)
-            .end();
-    } else {
-        req.append("null", 4);
-    }
-    Out& resp = o.key("last_response");
-    if (const auto& r = http->last_response) {
-        BasicJsonObjectWriter<Out>(resp)
-            .str("version", r->version)
-            .uint("status", r->status)
-            .opt_str("connection", r->connection)
-            .end();
-    } else {
-        resp.append("null", 4);
-    }
-    o.end();
 }
 
 // {"<name>":count,...} for every value of an enum, zeros included, so that
