@@ -92,6 +92,8 @@ while (($# > 0)); do
 done
 
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+# is_whoclosed CONFIG: whether the config runs build/whoclosed
+is_whoclosed() { [[ $1 == whoclosed || $1 == wc-* || $1 == hooks || $1 == kernel* ]]; }
 log() { printf 'bench: %s\n' "$*" >&2; }
 
 [[ ${EUID} -eq 0 ]] || die "run as root (tracers load BPF programs)"
@@ -120,9 +122,11 @@ esac
 for tool in ${TOOLS}; do
   command -v "${tool}" >/dev/null || die "${tool} missing: run scripts/setup.sh"
 done
-if [[ ,${CONFIGS}, == *,whoclosed,* || ,${CONFIGS}, == *,wc-* || ,${CONFIGS}, == *,hooks,* || ,${CONFIGS}, == *,kernel* ]]; then
-  [[ -x ${WHOCLOSED} ]] || die "${WHOCLOSED} missing: run scripts/build.sh"
-fi
+for config in "${CONFIG_LIST[@]}"; do
+  if is_whoclosed "${config}"; then
+    [[ -x ${WHOCLOSED} ]] || die "${WHOCLOSED} missing: run scripts/build.sh"
+  fi
+done
 if [[ ,${CONFIGS}, == *,tcpstates,* ]]; then
   TCPSTATES=$(dpkg -L libbpf-tools 2>/dev/null | grep -m1 '/tcpstates$' || true)
   [[ -n ${TCPSTATES} && -x ${TCPSTATES} ]] ||
@@ -223,8 +227,6 @@ variant_args() {
     *) echo "" ;;
   esac
 }
-
-is_whoclosed() { [[ $1 == whoclosed || $1 == wc-* || $1 == hooks || $1 == kernel* ]]; }
 
 start_whoclosed() { # start_whoclosed OUTFILE ERRFILE CONFIG
   local -a variant
@@ -332,11 +334,14 @@ RESULTS=${WORK}/results.tsv # round config requests rps errors events lost cpu_t
 run_one() { # run_one ROUND CONFIG
   local round=$1 config=$2 dir=${WORK}/r$1-$2 before after line events=- lost=- cpu=-
   mkdir -p "${dir}"
-  case ${config} in
-    whoclosed | wc-* | hooks | kernel*) start_whoclosed "${dir}/trace.ndjson" "${dir}/tracer.err" "${config}" ;;
-    tcpstates) start_tcpstates "${dir}/tracer.err" ;;
-    count) start_count "${dir}/tracer.err" ;;
-  esac
+  if is_whoclosed "${config}"; then
+    start_whoclosed "${dir}/trace.ndjson" "${dir}/tracer.err" "${config}"
+  else
+    case ${config} in
+      tcpstates) start_tcpstates "${dir}/tracer.err" ;;
+      count) start_count "${dir}/tracer.err" ;;
+    esac
+  fi
   if [[ -n ${TRACER_PID} ]]; then before=$(tracer_cpu_ticks "${TRACER_PID}"); fi
   line=$(run_load "${dir}/wrk.txt")
   if [[ -n ${TRACER_PID} ]]; then

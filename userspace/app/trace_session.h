@@ -43,10 +43,6 @@ public:
     Summary finish(EventSink& sink);
 
     uint64_t events() const { return summary_.events(); }
-    // Ring records read and dropped unprocessed under the benchmark
-    // calibration WHOCLOSED_DISCARD_RECORDS=1 (see scripts/bench.sh, config
-    // `kernel`): what the kernel side costs with a reader that does nothing.
-    uint64_t records_discarded() const { return records_discarded_; }
     uint64_t decode_errors() const { return decode_errors_; }
     uint64_t http_heads_dropped() const { return http_notes_.dropped(); }
     // Events whose TIME_WAIT the kernel dropped (see time_wait_dropped).
@@ -74,6 +70,8 @@ private:
     std::chrono::steady_clock::time_point started_;
     uint64_t decode_errors_ = 0;
     uint64_t time_waits_dropped_ = 0;
+    // Benchmark calibration WHOCLOSED_DISCARD_RECORDS=1 (scripts/bench.sh,
+    // config `kernel`): every record is counted and dropped unprocessed.
     bool discard_records_ = false;
     uint64_t records_discarded_ = 0;
     bool sweep_warned_ = false;
