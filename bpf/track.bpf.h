@@ -741,7 +741,22 @@ static __always_inline int linger_zero(bool btf, const struct sock *sk)
  * (ksoftirqd, threaded NAPI) on behalf of whatever socket the packet was
  * for, and a socket a kernel thread really closes (a deferred fput) has no
  * task to blame: closer stays null, as for a timer. */
-static __always_inline void set_closer(bool btf, void *ctx, struct close_record *rec, __u32 what)
+/* The closer, in process context, of an accepted socket (one the kernel
+ * grafted onto a file: never a child a closing listener drops unaccepted)
+ * whose acceptor was not seen (accept() without the peer's address, no I/O
+ * since): the process that held it is its owner. */
+static __always_inline void owner_from_closer(bool btf, struct close_record *rec, const struct sock *sk)
+{
+	if ((rec->flags & WC_F_HAS_OWNER) || !KREAD(btf, sk, sk_socket))
+		return;
+	rec->owner_pid = rec->closer_pid;
+	__builtin_memcpy(rec->owner_comm, rec->closer_comm, WC_COMM_LEN);
+	rec->owner_cgroup = rec->closer_cgroup;
+	rec->flags |= WC_F_HAS_OWNER;
+}
+
+static __always_inline void set_closer(bool btf, void *ctx, struct close_record *rec, const struct sock *sk,
+				       __u32 what)
 {
 	struct task_struct *task;
 	unsigned int task_flags;
@@ -771,6 +786,7 @@ static __always_inline void set_closer(bool btf, void *ctx, struct close_record 
 	if (task_flags & PF_EXITING)
 		rec->flags |= WC_F_CLOSER_EXITING;
 	rec->flags |= WC_F_HAS_CLOSER;
+	owner_from_closer(btf, rec, sk);
 	capture_closer_stacks(btf, ctx, rec, what, task_flags & PF_EXITING);
 }
 
@@ -979,7 +995,7 @@ static __always_inline void apply_state(bool btf, void *ctx, struct close_record
 	case WC_TCP_LAST_ACK:  /* our FIN answers theirs */
 		if (!rec->ts_first_fin_ns)
 			rec->ts_first_fin_ns = bpf_ktime_get_boot_ns();
-		set_closer(btf, ctx, rec, closer_path(1, oldstate, newstate));
+		set_closer(btf, ctx, rec, sk, closer_path(1, oldstate, newstate));
 		break;
 	case WC_TCP_CLOSE_WAIT:
 		if (!rec->ts_first_fin_ns)
@@ -1053,7 +1069,7 @@ static __always_inline void on_reset(bool btf, void *ctx, const struct sock *sk,
 	if (!rec->ts_first_fin_ns)
 		rec->ts_first_fin_ns = bpf_ktime_get_boot_ns();
 	if (sent)
-		set_closer(btf, ctx, rec, closer_path(2, 0, linger_zero(btf, sk)));
+		set_closer(btf, ctx, rec, sk, closer_path(2, 0, linger_zero(btf, sk)));
 }
 
 /* A retransmitted SYN is the last sight of a failing connect()'s local port. */
@@ -1208,6 +1224,20 @@ static __always_inline void on_accepted(const struct sock *newsk)
 		return;
 	rec = tracked(true, newsk, &key);
 	if (rec)
+		set_owner(rec, true);
+}
+
+/* A task asked for the peer's address of a socket: accept() does so for the
+ * task it hands a new socket to, whenever the caller wants the address
+ * (cgroup getpeername hook, where neither BPF trampolines nor the costly
+ * syscall tracepoints are used). The first such task, before any I/O, is
+ * the acceptor; later calls find the owner known. */
+static __always_inline void on_peer_named(void *ctx)
+{
+	__u64 key = bpf_get_socket_cookie(ctx);
+	struct close_record *rec = bpf_map_lookup_elem(&socks, &key);
+
+	if (rec && !(rec->flags & WC_F_HAS_OWNER) && !(bpf_get_current_task_btf()->flags & PF_KTHREAD))
 		set_owner(rec, true);
 }
 

@@ -20,6 +20,12 @@ const volatile bool empty_programs = false;
 			return 0;	\
 	} while (0)
 
+#define WC_EMPTY_RETURN_1()		\
+	do {				\
+		if (empty_programs)	\
+			return 1;	\
+	} while (0)
+
 /* ---- mode tp_btf (kernel >= 5.5 with BTF): the primary path ---- */
 
 static __always_inline void btf_state(void *ctx, const struct sock *sk, int oldstate, int newstate)
@@ -367,7 +373,27 @@ int BPF_PROG(fexit_accept_old, struct sock *sk, int flags, int *err, bool kern, 
 	return 0;
 }
 
-/* The syscall tracepoints where trampolines are missing: with BTF (tp_btf
+/* Where trampolines are missing: accept() names the peer to a caller that
+ * asks (most servers do), which runs the cgroup getpeername hooks in the
+ * acceptor's context. Attached at the root of the cgroup v2 hierarchy, they
+ * cost only such calls. Return 1: the call proceeds unchanged. */
+SEC("cgroup/getpeername4")
+int cg_peer_named4(struct bpf_sock_addr *ctx)
+{
+	WC_EMPTY_RETURN_1();
+	on_peer_named(ctx);
+	return 1;
+}
+
+SEC("cgroup/getpeername6")
+int cg_peer_named6(struct bpf_sock_addr *ctx)
+{
+	WC_EMPTY_RETURN_1();
+	on_peer_named(ctx);
+	return 1;
+}
+
+/* The syscall tracepoints where neither works: with BTF (tp_btf
  * mode), the descriptor is walked in direct loads; without (the classic
  * modes), in probe reads. */
 #define WC_ACCEPT_EXIT(call, name, handler)					\

@@ -170,9 +170,13 @@ TEST(Privileges, CheckNamesTheAcceptHookTraceUses) {
     ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
     const bool fexit = progs.find("name fexit_accept") != std::string::npos;
     const bool syscall = progs.find("name btf_exit_accept4") != std::string::npos;
-    ASSERT_NE(fexit, syscall) << "exactly one accept hook expected:\n" << progs;
+    const bool cgroup = progs.find("name cg_peer_named4") != std::string::npos &&
+                        progs.find("name cg_peer_named6") != std::string::npos;
+    ASSERT_EQ(int(fexit) + int(syscall) + int(cgroup), 1) << "exactly one accept hook expected:\n" << progs;
     if (fexit)
         EXPECT_NE(out.find("seen by fexit on inet_csk_accept()"), std::string::npos) << out;
+    else if (cgroup)
+        EXPECT_NE(out.find("seen by cgroup getpeername hooks"), std::string::npos) << out;
     else
         EXPECT_NE(out.find("seen by the accept()/accept4() syscall tracepoints"), std::string::npos) << out;
 }

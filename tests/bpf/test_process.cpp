@@ -140,19 +140,35 @@ TEST(Process, AcceptedHereClosedByForkedChild) {
     expect_summary(tracer.summary(), "tp_btf");
 }
 
+// How the running tracer learns acceptors, from the programs the kernel
+// lists (ground truth independent of what whoclosed says about itself).
+enum class AcceptSeen { Fexit, CgroupPeer, SyscallTracepoint, Unknown };
+AcceptSeen accept_hook_loaded() {
+    std::string progs;
+    if (run_capture("bpftool prog show", progs) != 0) return AcceptSeen::Unknown;
+    if (progs.find("name fexit_accept") != std::string::npos) return AcceptSeen::Fexit;
+    if (progs.find("name cg_peer_named4") != std::string::npos) return AcceptSeen::CgroupPeer;
+    if (progs.find("name btf_exit_accept4") != std::string::npos) return AcceptSeen::SyscallTracepoint;
+    return AcceptSeen::Unknown;
+}
+
 // inetd style: this process accepts and hands the socket on untouched; a
 // forked child does all its I/O and closes it. The owner is still the
-// process accept() returned to, not the first one to use the socket.
-TEST(Process, AcceptedHereUntouchedThenServedByForkedChild) {
-    WHOCLOSED_REQUIRE_ROOT();
-    constexpr int kPort = 19303;
+// process accept() returned to, not the first one to use the socket, when
+// the accept asks for the peer's address (as Go, nginx, python, Java do):
+// every accept hook sees that one. Without the address, see the next test.
+void served_by_forked_child(int port, bool naming_peer, bool owner_is_acceptor) {
     const char* kChildComm = "wc-served";
-    TraceRunner tracer({"--port", std::to_string(kPort)});
+    TraceRunner tracer({"--port", std::to_string(port)});
     ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
+    const AcceptSeen hook = accept_hook_loaded();
+    ASSERT_NE(hook, AcceptSeen::Unknown);
+    // Without the peer's address, only the cgroup hooks miss the accept.
+    if (!naming_peer) owner_is_acceptor = hook != AcceptSeen::CgroupPeer;
 
-    Fd listener = listen_tcp("127.0.0.1", kPort);
-    Fd client = connect_tcp("127.0.0.1", kPort);
-    Fd conn = accept_tcp(listener.get());
+    Fd listener = listen_tcp("127.0.0.1", port);
+    Fd client = connect_tcp("127.0.0.1", port);
+    Fd conn = naming_peer ? accept_tcp_naming_peer(listener.get()) : accept_tcp(listener.get());
     const SockAddr server_end = local_of(conn.get()), client_end = local_of(client.get());
     Child server([&](int ctl) {
         set_thread_comm(kChildComm);
@@ -175,15 +191,75 @@ TEST(Process, AcceptedHereUntouchedThenServedByForkedChild) {
     usleep(50 * 1000);
     ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
 
-    auto events = tracer.events_for_port(kPort);
+    auto events = tracer.events_for_port(port);
     const auto [cev, sev] = find_close_pair(events, client_end, server_end);
     ASSERT_TRUE(cev && sev);
     SCOPED_TRACE(sev->dump());
-    EXPECT_EQ(sev->value("/owner/pid"_json_pointer, -1), getpid());
-    EXPECT_EQ(sev->value("/owner/comm"_json_pointer, std::string()), thread_comm());
+    EXPECT_EQ(sev->value("/owner/pid"_json_pointer, -1), owner_is_acceptor ? getpid() : server.pid());
+    EXPECT_EQ(sev->value("/owner/comm"_json_pointer, std::string()),
+              owner_is_acceptor ? thread_comm() : std::string(kChildComm));
     EXPECT_EQ(sev->value("/closer/pid"_json_pointer, -1), server.pid());
     EXPECT_EQ(sev->value("/closer/comm"_json_pointer, std::string()), kChildComm);
     EXPECT_EQ(sev->value("/bytes_received"_json_pointer, -1), 10);
+}
+
+TEST(Process, AcceptedHereUntouchedThenServedByForkedChild) {
+    WHOCLOSED_REQUIRE_ROOT();
+    served_by_forked_child(19303, true, true);
+}
+
+// The same with accept(fd, NULL, NULL): fexit and the syscall tracepoints
+// still see the acceptor; the cgroup getpeername hooks (the choice where
+// trampolines are missing) are not run, and the owner is the first process
+// that used the socket in process context, the child (the documented limit).
+TEST(Process, AcceptedWithoutPeerAddressUntouchedThenServedByForkedChild) {
+    WHOCLOSED_REQUIRE_ROOT();
+    served_by_forked_child(19304, false, false);
+}
+
+// accept(fd, NULL, NULL), no I/O, closed by the acceptor: whatever the
+// accept hook, the owner is the acceptor (at the latest, the process that
+// closes an accepted socket in process context). A connection still in the
+// listener's queue when the listener closes was never accepted: no owner,
+// though a task (the listener's closer) runs its close.
+TEST(Process, AcceptedSilentSocketAndUnacceptedOne) {
+    WHOCLOSED_REQUIRE_ROOT();
+    constexpr int kPort = 19305;
+    TraceRunner tracer({"--port", std::to_string(kPort)});
+    ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
+
+    Fd listener = listen_tcp("127.0.0.1", kPort);
+    Fd client1 = connect_tcp("127.0.0.1", kPort);
+    Fd conn = accept_tcp(listener.get());
+    const SockAddr accepted_end = local_of(conn.get()), client1_end = local_of(client1.get());
+    Fd client2 = connect_tcp("127.0.0.1", kPort);
+    const SockAddr client2_end = local_of(client2.get());
+    usleep(20 * 1000);  // the second handshake completes into the accept queue
+    conn.reset();
+    listener.reset();   // drops the queued, never-accepted connection
+    EXPECT_EQ(read_until_eof(client1.get()), 0u);
+    client1.reset();
+    client2.reset();
+    usleep(50 * 1000);
+    ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+
+    auto events = tracer.events_for_port(kPort);
+    EXPECT_EQ(events.size(), 4u);  // two connections, both ends each
+    const nlohmann::json* accepted = find_close(events, accepted_end, client1_end);
+    ASSERT_TRUE(accepted);
+    SCOPED_TRACE(accepted->dump());
+    EXPECT_EQ(accepted->value("/owner/pid"_json_pointer, -1), getpid());
+    EXPECT_EQ(accepted->value("/owner/comm"_json_pointer, std::string()), thread_comm());
+    EXPECT_EQ(accepted->value("/closer/pid"_json_pointer, -1), getpid());
+    EXPECT_EQ(accepted->value("/role"_json_pointer, std::string()), "server");
+
+    const nlohmann::json* unaccepted = nullptr;
+    for (const auto& ev : events)
+        if (ev.value("rport", 0) == client2_end.port && ev.value("role", std::string()) == "server")
+            unaccepted = &ev;
+    ASSERT_NE(unaccepted, nullptr) << "no event for the never-accepted socket";
+    SCOPED_TRACE(unaccepted->dump());
+    EXPECT_TRUE(unaccepted->at("owner").is_null());
 }
 
 // A process closes a socket, then exec()s python3, which closes another: the

@@ -121,6 +121,15 @@ Fd accept_tcp(int listen_fd) {
     return fd;
 }
 
+Fd accept_tcp_naming_peer(int listen_fd) {
+    wait_readable(listen_fd, 10000);
+    sockaddr_storage peer{};
+    socklen_t len = sizeof(peer);
+    Fd fd(accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC));
+    if (!fd) fail("accept");
+    return fd;
+}
+
 SockAddr local_of(int fd) {
     sockaddr_storage ss{};
     socklen_t len = sizeof(ss);

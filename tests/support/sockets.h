@@ -42,7 +42,8 @@ Fd listen_tcp(const std::string& addr, int port);
 // `from`, if given, is the local address (and `from_port` the port, 0 for
 // any) to bind before connecting.
 Fd connect_tcp(const std::string& addr, int port, const std::string& from = "", int from_port = 0);
-Fd accept_tcp(int listen_fd);
+Fd accept_tcp(int listen_fd);            // accept4(fd, NULL, NULL): the peer's address not asked for
+Fd accept_tcp_naming_peer(int listen_fd); // accept4 that asks for the peer's address, as most servers do
 SockAddr local_of(int fd);
 SockAddr peer_of(int fd);
 

@@ -29,7 +29,7 @@ int run_check(const CheckOptions&) {
     // Load and attach every mode on its own, so the report says why each
     // fallback would or would not work here, not only which one wins.
     std::optional<AttachMode> chosen;
-    bool accept_fexit = false;
+    AcceptHook accept_hook = AcceptHook::SyscallTracepoint;
     std::printf("\n");
     for (AttachMode m : {AttachMode::TpBtf, AttachMode::Tracepoint, AttachMode::Fentry,
                          AttachMode::Kprobe}) {
@@ -41,7 +41,7 @@ int run_check(const CheckOptions&) {
         LoadError error;
         auto tracer = Tracer::open(cfg, attempts, error);
         const bool ok = tracer != nullptr;
-        if (ok && !chosen) accept_fexit = tracer->accepts_by_fexit();
+        if (ok && !chosen) accept_hook = tracer->accept_hook();
         std::string detail = ok ? "loads and attaches" : attempts.empty() ? error.message
                                                                           : attempts.back().error;
         print_row(std::string("attach mode ") + to_string(m), ok, detail);
@@ -53,12 +53,22 @@ int run_check(const CheckOptions&) {
     }
     std::printf("\ntrace will use attach mode %s (the first that works of tp_btf, tracepoint, "
                 "fentry, kprobe)\n", to_string(*chosen));
-    if (accept_fexit)
+    switch (accept_hook) {
+    case AcceptHook::Fexit:
         std::printf("accepting processes are seen by fexit on inet_csk_accept()\n");
-    else
+        break;
+    case AcceptHook::CgroupPeer:
+        std::printf("accepting processes are seen by cgroup getpeername hooks at the cgroup v2 root (no BPF "
+                    "trampolines here): an accept() that asks for the peer's address names its caller; "
+                    "after one that does not, the owner is the first process to read, write or close "
+                    "the socket\n");
+        break;
+    case AcceptHook::SyscallTracepoint:
         std::printf("accepting processes are seen by the accept()/accept4() syscall tracepoints (no BPF "
-                    "trampolines here): while tracing, every system call on the host takes the kernel's "
-                    "slower traced path\n");
+                    "trampolines, no cgroup v2 root here): while tracing, every system call on the host "
+                    "takes the kernel's slower traced path\n");
+        break;
+    }
     return kExitOk;
 }
 

@@ -10,8 +10,11 @@
 #include <ctime>
 #include <fstream>
 #include <initializer_list>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "correlate/cgroup_resolver.h"
 #include "loader/features.h"
 #include "loader/go_probes.h"
 #include "loader/live_sockets.h"
@@ -35,6 +38,15 @@ std::optional<AttachMode> attach_mode_from_string(const std::string& s) {
                          AttachMode::Kprobe})
         if (s == to_string(m)) return m;
     return std::nullopt;
+}
+
+const char* to_string(AcceptHook h) {
+    switch (h) {
+    case AcceptHook::Fexit: return "fexit on inet_csk_accept()";
+    case AcceptHook::CgroupPeer: return "cgroup getpeername hooks";
+    case AcceptHook::SyscallTracepoint: return "accept()/accept4() syscall tracepoints";
+    }
+    return "unknown";
 }
 
 namespace {
@@ -123,13 +135,48 @@ bpf_program* accept_trampoline(struct whoclosed_bpf* s) {
 
 bool is_btf_mode(AttachMode m) { return m == AttachMode::TpBtf || m == AttachMode::Fentry; }
 
-// `trampoline_accept`: learn acceptors by fexit on inet_csk_accept() (BTF
-// modes only) instead of the accept()/accept4() syscall tracepoints.
-std::vector<ProgSpec> programs_for(struct whoclosed_bpf* s, AttachMode m, bool trampoline_accept) {
+// The root of the cgroup v2 hierarchy, opened, or -1: hooks attached there
+// run for every socket on the host. A cgroup namespace's root (a container's
+// view, inode other than 1) would cover only part of the host.
+int open_cgroup2_root() {
+    const std::string root = find_cgroup2_mount();
+    const int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || st.st_ino != 1) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// The accept hooks this kernel offers, best first (BTF modes: all three;
+// the classic modes read no cookie from a cgroup hook's socket, so only the
+// syscall tracepoints).
+std::vector<AcceptHook> accept_hooks_for(AttachMode m) {
+    if (!is_btf_mode(m)) return {AcceptHook::SyscallTracepoint};
+    std::vector<AcceptHook> out;
+    if (accept_trampolines_work()) out.push_back(AcceptHook::Fexit);
+    if (const int fd = open_cgroup2_root(); fd >= 0) {
+        ::close(fd);
+        out.push_back(AcceptHook::CgroupPeer);
+    }
+    out.push_back(AcceptHook::SyscallTracepoint);
+    return out;
+}
+
+// The programs of mode `m` with acceptors learned by `accept`. The cgroup
+// hooks are not among them: they attach to a cgroup (attach_cgroup_peer).
+std::vector<ProgSpec> programs_for(struct whoclosed_bpf* s, AttachMode m, AcceptHook accept) {
     auto& p = s->progs;
     std::vector<ProgSpec> common = {{p.tp_exit_accept4}, {p.tp_exit_accept}};
     if (is_btf_mode(m)) common = {{p.btf_exit_accept4}, {p.btf_exit_accept}};
-    if (bpf_program* fexit = trampoline_accept ? accept_trampoline(s) : nullptr) common = {{fexit}};
+    if (accept == AcceptHook::CgroupPeer) common = {};
+    if (accept == AcceptHook::Fexit) {
+        bpf_program* fexit = accept_trampoline(s);
+        common = {};
+        if (fexit) common = {{fexit}};
+    }
     std::vector<ProgSpec> out;
     const bool stack_context = softirqs_on_irq_stack();
     switch (m) {
@@ -159,11 +206,14 @@ std::vector<ProgSpec> programs_for(struct whoclosed_bpf* s, AttachMode m, bool t
                {p.tp_softirq_entry}, {p.tp_softirq_exit}};
         break;
     }
-    // The owner of an accepted socket is the task the kernel hands it to:
-    // the one place that names it exactly (the contract's owner). A BPF
-    // trampoline on inet_csk_accept() costs only accepts; the syscall
-    // tracepoints, the fallback, send every system call on the host through
-    // the kernel's slower tracing path (measured at ~2% of all CPU here).
+    // The owner of an accepted socket is the task the kernel hands it to
+    // (the contract's owner). A BPF trampoline on inet_csk_accept() costs
+    // only accepts and sees every one; the cgroup getpeername hooks cost only
+    // accepts and getpeername() calls and see the accepts that ask for the
+    // peer's address (the others learn the owner at the first I/O or the
+    // close, in process context); the syscall tracepoints see every accept
+    // but send every system call on the host through the kernel's slower
+    // tracing path (~45 ns more per system call, ~2% of all CPU here).
     out.insert(out.end(), common.begin(), common.end());
     return out;
 }
@@ -219,7 +269,24 @@ std::string mode_hint(AttachMode m, int code) {
 
 // Opens, loads and attaches the programs of one mode. On failure returns
 // nullptr and fills `err` with libbpf's reason.
-struct whoclosed_bpf* try_mode(const TracerConfig& cfg, AttachMode m, bool trampoline_accept,
+// Attaches the cgroup getpeername hooks at the root of the cgroup v2
+// hierarchy; their links are owned by the skeleton. False with `err` set.
+bool attach_cgroup_peer(struct whoclosed_bpf* s, std::string& err, int& code) {
+    const int fd = open_cgroup2_root();
+    if (fd < 0) {
+        code = -ENOENT;
+        err = "no cgroup v2 hierarchy root to attach the getpeername hooks to";
+        return false;
+    }
+    s->links.cg_peer_named4 = bpf_program__attach_cgroup(s->progs.cg_peer_named4, fd);
+    if (s->links.cg_peer_named4) s->links.cg_peer_named6 = bpf_program__attach_cgroup(s->progs.cg_peer_named6, fd);
+    code = s->links.cg_peer_named6 ? 0 : -errno;
+    ::close(fd);  // the links hold the cgroup
+    if (code) err = std::string("attach cgroup getpeername hooks failed: ") + std::strerror(-code);
+    return code == 0;
+}
+
+struct whoclosed_bpf* try_mode(const TracerConfig& cfg, AttachMode m, AcceptHook accept,
                                std::string& err, int& code, std::vector<int>& critical_fds) {
     struct whoclosed_bpf* s = whoclosed_bpf__open();
     if (!s) {
@@ -229,7 +296,11 @@ struct whoclosed_bpf* try_mode(const TracerConfig& cfg, AttachMode m, bool tramp
     }
     bpf_program* prog;
     bpf_object__for_each_program(prog, s->obj) bpf_program__set_autoload(prog, false);
-    std::vector<ProgSpec> all = programs_for(s, m, trampoline_accept);
+    std::vector<ProgSpec> all = programs_for(s, m, accept);
+    if (accept == AcceptHook::CgroupPeer) {
+        bpf_program__set_autoload(s->progs.cg_peer_named4, true);
+        bpf_program__set_autoload(s->progs.cg_peer_named6, true);
+    }
     if (cfg.capture_stacks && m == AttachMode::TpBtf)
         all.insert(all.end(), {{s->progs.btf_exec_forget}, {s->progs.btf_exit_forget}});
     std::vector<ProgSpec> wanted = available(all);
@@ -276,6 +347,10 @@ struct whoclosed_bpf* try_mode(const TracerConfig& cfg, AttachMode m, bool tramp
         for (int i = 0; i < s->skeleton->prog_cnt; i++)
             if (*s->skeleton->progs[i].prog == p) *s->skeleton->progs[i].link = link;
     }
+    if (accept == AcceptHook::CgroupPeer && !attach_cgroup_peer(s, err, code)) {
+        whoclosed_bpf__destroy(s);
+        return nullptr;
+    }
     return s;
 }
 
@@ -292,17 +367,19 @@ std::unique_ptr<Tracer> Tracer::open(const TracerConfig& cfg, std::vector<ModeAt
         std::string err;
         int code = 0;
         std::vector<int> critical_fds;
-        const bool fexit_accept = is_btf_mode(m) && accept_trampolines_work();
-        struct whoclosed_bpf* s = try_mode(cfg, m, fexit_accept, err, code, critical_fds);
-        // If the fexit program is what failed, this mode still runs with
-        // the syscall tracepoints.
-        if (!s && fexit_accept) {
-            critical_fds.clear();  // of the object that failed
-            s = try_mode(cfg, m, false, err, code, critical_fds);
+        // If a better accept hook is what failed, this mode still runs
+        // with the next one.
+        struct whoclosed_bpf* s = nullptr;
+        AcceptHook accept = AcceptHook::SyscallTracepoint;
+        for (AcceptHook h : accept_hooks_for(m)) {
+            critical_fds.clear();  // of an object that failed
+            accept = h;
+            if ((s = try_mode(cfg, m, h, err, code, critical_fds))) break;
         }
         attempts.push_back({m, err});
         if (s) {
             auto t = std::unique_ptr<Tracer>(new Tracer(s, m));
+            t->accept_hook_ = accept;
             t->critical_fds_ = std::move(critical_fds);
             t->attach_tls(cfg);
             t->attach_libc(cfg);
@@ -378,8 +455,6 @@ Tracer::~Tracer() {
 }
 
 bool Tracer::http_syscall() const { return skel_->rodata->http_syscall; }
-
-bool Tracer::accepts_by_fexit() const { return skel_->links.fexit_accept || skel_->links.fexit_accept_old; }
 
 int Tracer::on_ring_record(void* ctx, void* data, size_t size) {
     auto* self = static_cast<Tracer*>(ctx);

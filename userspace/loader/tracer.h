@@ -23,6 +23,13 @@ namespace whoclosed {
 class GoProbes;
 
 enum class AttachMode { TpBtf, Tracepoint, Fentry, Kprobe };
+// How the process that accepted a socket is learned, best first: fexit on
+// inet_csk_accept() (BPF trampolines), the cgroup getpeername hooks that
+// accept() runs for a caller asking for the peer's address (cgroup v2), or
+// the accept()/accept4() exit tracepoints (slow: every system call on the
+// host then takes the kernel's traced path).
+enum class AcceptHook { Fexit, CgroupPeer, SyscallTracepoint };
+const char* to_string(AcceptHook h);
 const char* to_string(AttachMode m);
 std::optional<AttachMode> attach_mode_from_string(const std::string& s);
 
@@ -91,9 +98,8 @@ public:
     Tracer& operator=(const Tracer&) = delete;
 
     AttachMode mode() const { return mode_; }
-    // Whether accepting processes are seen by fexit on inet_csk_accept()
-    // (else by the accept()/accept4() exit tracepoints).
-    bool accepts_by_fexit() const;
+    // How accepting processes are seen.
+    AcceptHook accept_hook() const { return accept_hook_; }
     // Whether HTTP heads are read from socket syscalls (needs the I/O hooks).
     bool http_syscall() const;
     // Whether OpenSSL uprobes are attached (TLS plaintext); why not, if not.
@@ -137,6 +143,7 @@ private:
     void attach_libc(const TracerConfig& cfg);
 
     struct whoclosed_bpf* skel_;
+    AcceptHook accept_hook_ = AcceptHook::SyscallTracepoint;
     struct ring_buffer* ring_ = nullptr;
     AttachMode mode_;
     std::vector<int> critical_fds_;  // programs whose skipped runs lose events
