@@ -105,7 +105,7 @@ static __always_inline void mark_http(__u64 key, struct close_record *rec)
 	if (!filters_set())
 		return;
 	if (!rec)
-		rec = bpf_map_lookup_elem(&socks, &key);
+		rec = find_record(key);
 	if (rec)
 		rec->flags |= WC_F_HAS_HTTP;
 }

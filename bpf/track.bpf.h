@@ -19,6 +19,13 @@
 
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __weak __ksym;
 
+#ifndef READ_ONCE
+#define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
+#endif
+#ifndef WRITE_ONCE
+#define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
+#endif
+
 /* Set by userspace before load. */
 const volatile __u32 filter_pid = 0;
 const volatile char filter_comm[WC_COMM_LEN] = {};
@@ -40,6 +47,26 @@ struct {
 	__type(key, __u64);
 	__type(value, struct close_record);
 } socks SEC(".maps");
+
+/* The socket table's direct-mapped part, in front of `socks`: a socket's
+ * record lives in slot (cookie & slot_mask) when that slot was free at its
+ * first transition, else in `socks`. A slot hit is an inlined array index
+ * and one compare, where a hash-map lookup costs ~60 ns here (hash, bucket
+ * and element in two cache lines); record creation and removal are one
+ * compare-and-swap instead of the hash map's locked insert and delete.
+ * Memory-mapped: userspace's sweeps read slots and take records out of
+ * them with the same compare-and-swap (see WC_COOKIE_TAKEN). BTF modes
+ * only (there the key is always the cookie). */
+const volatile bool use_slots = false;
+const volatile __u32 slot_mask = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1); /* set by the loader */
+	__type(key, __u32);
+	__type(value, struct close_record);
+} slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -256,13 +283,33 @@ static __always_inline __u64 sock_key(bool btf, const struct sock *sk)
 	return cookie ? cookie : (__u64)sk;
 }
 
+/* The slot a cookie maps to (never NULL but for the verifier's sake). */
+static __always_inline struct close_record *slot_of(__u64 key)
+{
+	__u32 i = (__u32)key & slot_mask;
+
+	return bpf_map_lookup_elem(&slots, &i);
+}
+
+/* The record of socket `key`: its slot if it holds it, else `socks`. */
+static __always_inline struct close_record *find_record(__u64 key)
+{
+	if (use_slots) {
+		struct close_record *r = slot_of(key);
+
+		if (r && READ_ONCE(r->cookie) == key)
+			return r;
+	}
+	return bpf_map_lookup_elem(&socks, &key);
+}
+
 /* The record of a socket we track; NULL for sockets we never saw change state. */
 static __always_inline struct close_record *tracked(bool btf, const struct sock *sk, __u64 *key)
 {
 	if (!sk)
 		return NULL;
 	*key = sock_key(btf, sk);
-	return bpf_map_lookup_elem(&socks, key);
+	return find_record(*key);
 }
 
 static __always_inline bool is_tcp_inet(bool btf, const struct sock *sk)
@@ -885,6 +932,49 @@ static __always_inline void emit(struct close_record *rec)
 		count(WC_CNT_EMITTED);
 }
 
+/* Hands `rec` (socket `key`'s record, from find_record) to the ring and
+ * frees its place. A slot is taken first, so that userspace's sweep, which
+ * takes stale records the same way, and the hook never both emit it. */
+static __always_inline void emit_and_forget(struct close_record *rec, __u64 key)
+{
+	if (use_slots) {
+		struct close_record *s = slot_of(key);
+
+		if (s == rec) {
+			if (__sync_val_compare_and_swap(&s->cookie, key, key | WC_COOKIE_TAKEN) != key)
+				return; /* the sweep took it */
+			emit(s);
+			WRITE_ONCE(s->cookie, 0);
+			return;
+		}
+	}
+	emit(rec);
+	bpf_map_delete_elem(&socks, &key);
+}
+
+/* Stores a record built in scratch: in its slot if free, else in `socks`.
+ * The slot is claimed with the taken bit, filled, then published. */
+static __always_inline long store_record(struct close_record *rec, __u64 key)
+{
+	if (use_slots) {
+		struct close_record *s = slot_of(key);
+		__u64 old;
+
+		if (s) {
+			old = __sync_val_compare_and_swap(&s->cookie, 0, key | WC_COOKIE_TAKEN);
+			if (!old) {
+				__builtin_memcpy((char *)s + sizeof(s->cookie), (char *)rec + sizeof(rec->cookie),
+						 sizeof(*rec) - sizeof(rec->cookie));
+				WRITE_ONCE(s->cookie, key);
+				return 0;
+			}
+			if ((old & ~WC_COOKIE_TAKEN) == key)
+				return -17; /* EEXIST: the same socket's record is being made */
+		}
+	}
+	return bpf_map_update_elem(&socks, &key, rec, BPF_NOEXIST);
+}
+
 /* A socket's first record, built in scratch: on_state inserts it once its
  * first transition is written (one map operation, not an insert and a
  * lookup). */
@@ -1026,11 +1116,10 @@ static __always_inline void on_state(bool btf, void *ctx, const struct sock *sk,
 	if (btf && oldstate == WC_TCP_LISTEN && newstate == WC_TCP_SYN_RECV)
 		rec = NULL;
 	else
-		rec = bpf_map_lookup_elem(&socks, &key);
+		rec = find_record(key);
 	if (rec && oldstate == WC_TCP_CLOSE && newstate == WC_TCP_SYN_SENT) {
 		/* connect() again on a socket whose first attempt failed: a new life. */
-		emit(rec);
-		bpf_map_delete_elem(&socks, &key);
+		emit_and_forget(rec, key);
 		rec = NULL;
 	}
 	if (rec) {
@@ -1043,13 +1132,13 @@ static __always_inline void on_state(bool btf, void *ctx, const struct sock *sk,
 	if (!rec)
 		return;
 	apply_state(btf, ctx, rec, sk, oldstate, newstate);
-	err = bpf_map_update_elem(&socks, &key, rec, BPF_NOEXIST);
+	err = store_record(rec, key);
 	if (err == -17 /* EEXIST */) {
 		/* Another hit made the record first (one socket's transitions
 		 * are serialized by its lock, so this should not happen): the
 		 * state goes there. Not the whole transition: a second inlined
 		 * copy of it would double the program's code for nothing. */
-		rec = bpf_map_lookup_elem(&socks, &key);
+		rec = find_record(key);
 		if (rec && oldstate != newstate)
 			push_state(rec, newstate);
 	} else if (err) {
@@ -1093,8 +1182,7 @@ static __always_inline void on_destroy(bool btf, const struct sock *sk)
 	}
 	if (!rec->ts_close_ns) /* its CLOSE transition was never seen */
 		rec->ts_close_ns = bpf_ktime_get_boot_ns();
-	emit(rec);
-	bpf_map_delete_elem(&socks, &key);
+	emit_and_forget(rec, key);
 }
 
 /* Now, as the time of the last payload. Payload still flowing after the first
@@ -1235,7 +1323,7 @@ static __always_inline void on_accepted(const struct sock *newsk)
 static __always_inline void on_peer_named(void *ctx)
 {
 	__u64 key = bpf_get_socket_cookie(ctx);
-	struct close_record *rec = bpf_map_lookup_elem(&socks, &key);
+	struct close_record *rec = find_record(key);
 
 	if (rec && !(rec->flags & WC_F_HAS_OWNER) && !(bpf_get_current_task_btf()->flags & PF_KTHREAD))
 		set_owner(rec, true);

@@ -36,6 +36,16 @@ TEST(Decoder, AcceptsAValidRecordFromAnUnalignedBuffer) {
     EXPECT_EQ(rec->flags, static_cast<unsigned>(WC_F_SEEN_OPEN));
 }
 
+// A record the destroy hook takes out of a slot carries the slot's taken
+// bit in its cookie word (bpf/whoclosed.h): the cookie is the one below it.
+TEST(Decoder, ClearsTheSlotTakenBitFromTheCookie) {
+    close_record r = make_record({WC_TCP_SYN_SENT, WC_TCP_ESTABLISHED, WC_TCP_CLOSE}, WC_F_SEEN_OPEN);
+    r.cookie = 0x1234ULL | WC_COOKIE_TAKEN;
+    auto rec = decode_close_record(&r, sizeof r, nullptr);
+    ASSERT_TRUE(rec.has_value());
+    EXPECT_EQ(rec->cookie, 0x1234ULL);
+}
+
 TEST(Decoder, RejectsWrongSizes) {
     const close_record r = make_record({WC_TCP_ESTABLISHED, WC_TCP_CLOSE});
     for (size_t size : {size_t{0}, sizeof r - 1, sizeof r + 1, sizeof r / 2}) {

@@ -64,6 +64,17 @@ std::optional<TracerConfig> build_config(const TraceOptions& opts, int& exit_cod
             return std::nullopt;
         }
     }
+    if (const char* e = std::getenv("WHOCLOSED_SLOTS")) {  // tests: force slot collisions
+        char* end = nullptr;
+        const unsigned long n = std::strtoul(e, &end, 10);
+        if (!*e || *end || n == 0 || n > (1u << 24) || (n & (n - 1))) {
+            std::cerr << "whoclosed: error: WHOCLOSED_SLOTS=" << e
+                      << " is not a power of two between 1 and 16777216\n";
+            exit_code = kExitUsage;
+            return std::nullopt;
+        }
+        cfg.slots = static_cast<uint32_t>(n);
+    }
     if (const char* e = std::getenv("WHOCLOSED_EMPTY_PROGRAMS")) {
         cfg.empty_programs = std::string_view(e) == "1";
         if (cfg.empty_programs)

@@ -26,6 +26,7 @@ std::optional<close_record> decode_close_record(const void* data, size_t size, s
     // buffer: copy instead of casting. A short record has no user stack.
     close_record rec;
     std::memcpy(&rec, data, size);
+    rec.cookie &= ~WC_COOKIE_TAKEN;  // emitted out of a slot (bpf/whoclosed.h)
     if (size == WC_RECORD_SHORT) {
         std::memset(rec.ustack, 0, sizeof rec.ustack);
         if (rec.ustack_len > 0)

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <initializer_list>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -230,7 +231,7 @@ bool has_prog(const std::vector<ProgSpec>& specs, const bpf_program* prog) {
     return std::any_of(specs.begin(), specs.end(), [&](const ProgSpec& sp) { return sp.prog == prog; });
 }
 
-void apply_config(struct whoclosed_bpf* s, const TracerConfig& cfg,
+void apply_config(struct whoclosed_bpf* s, const TracerConfig& cfg, AttachMode m,
                   const std::vector<ProgSpec>& specs) {
     auto* ro = s->rodata;
     ro->filter_pid = cfg.filter_pid;
@@ -252,7 +253,18 @@ void apply_config(struct whoclosed_bpf* s, const TracerConfig& cfg,
     ro->capture_stacks = cfg.capture_stacks;
     ro->empty_programs = cfg.empty_programs;
     ro->stack_context = softirqs_on_irq_stack();
-    bpf_map__set_max_entries(s->maps.socks, cfg.max_sockets);
+    // BTF modes put records in the direct-mapped slots first; the hash map
+    // then holds the sockets whose slot was taken (half the capacity).
+    const bool slots = is_btf_mode(m);
+    uint32_t nslots = 1;
+    if (slots) {
+        const uint32_t want = cfg.slots ? cfg.slots : cfg.max_sockets;
+        while (nslots < want && nslots < (1u << 24)) nslots <<= 1;
+    }
+    ro->use_slots = slots;
+    ro->slot_mask = nslots - 1;
+    bpf_map__set_max_entries(s->maps.slots, nslots);
+    bpf_map__set_max_entries(s->maps.socks, slots ? std::max(cfg.max_sockets / 2, 1024u) : cfg.max_sockets);
     bpf_map__set_max_entries(s->maps.events, cfg.ring_bytes);
 }
 
@@ -305,7 +317,7 @@ struct whoclosed_bpf* try_mode(const TracerConfig& cfg, AttachMode m, AcceptHook
         all.insert(all.end(), {{s->progs.btf_exec_forget}, {s->progs.btf_exit_forget}});
     std::vector<ProgSpec> wanted = available(all);
     for (const ProgSpec& sp : wanted) bpf_program__set_autoload(sp.prog, true);
-    apply_config(s, cfg, wanted);
+    apply_config(s, cfg, m, wanted);
     // TLS plaintext rides on the socket-layer hooks, so it needs them too.
     if (cfg.http_tls && s->rodata->io_hooks && !find_libssl().empty()) {
         s->rodata->tls_probes = true;
@@ -380,6 +392,10 @@ std::unique_ptr<Tracer> Tracer::open(const TracerConfig& cfg, std::vector<ModeAt
         if (s) {
             auto t = std::unique_ptr<Tracer>(new Tracer(s, m));
             t->accept_hook_ = accept;
+            if (s->rodata->use_slots && !t->map_slots()) {
+                error = {std::string("cannot map the socket slots: ") + std::strerror(errno), false};
+                return nullptr;
+            }
             t->critical_fds_ = std::move(critical_fds);
             t->attach_tls(cfg);
             t->attach_libc(cfg);
@@ -446,7 +462,24 @@ void Tracer::attach_go(const TracerConfig& cfg) {
     go_probes_->scan_running();
 }
 
+// The slots array is read and taken from in place (see WC_COOKIE_TAKEN):
+// one system call per sweep instead of one per record.
+bool Tracer::map_slots() {
+    const bpf_map* m = skel_->maps.slots;
+    slot_count_ = bpf_map__max_entries(m);
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    slots_len_ = (slot_count_ * sizeof(close_record) + page - 1) / page * page;
+    void* p = mmap(nullptr, slots_len_, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(m), 0);
+    if (p == MAP_FAILED) {
+        slots_len_ = slot_count_ = 0;
+        return false;
+    }
+    slots_ = static_cast<unsigned char*>(p);
+    return true;
+}
+
 Tracer::~Tracer() {
+    if (slots_) munmap(slots_, slots_len_);
     if (ring_) ring_buffer__free(ring_);
     go_probes_.reset();  // its links go before the programs
     for (bpf_link* l : ssl_links_) bpf_link__destroy(l);
@@ -538,10 +571,9 @@ std::vector<uint64_t> Tracer::kernel_stack(int id) const { return read_stack(ske
 
 namespace {
 
-// Every (key, record) of the socket table. Records may come and go while it
-// is walked; a key deleted under us is skipped.
-std::vector<std::pair<uint64_t, close_record>> read_table(const bpf_map* socks) {
-    std::vector<std::pair<uint64_t, close_record>> out;
+// Every (key, record) of the hash map. Records may come and go while it is
+// walked; a key deleted under us is skipped.
+void read_hash(const bpf_map* socks, std::vector<std::pair<uint64_t, close_record>>& out) {
     uint64_t key = 0, next = 0;
     bool first = true;
     while (bpf_map__get_next_key(socks, first ? nullptr : &key, &next, sizeof(next)) == 0) {
@@ -551,7 +583,10 @@ std::vector<std::pair<uint64_t, close_record>> read_table(const bpf_map* socks) 
         if (bpf_map__lookup_elem(socks, &key, sizeof(key), &rec, sizeof(rec), 0) == 0)
             out.emplace_back(key, rec);
     }
-    return out;
+}
+
+uint64_t load_cookie(const close_record* slot) {
+    return __atomic_load_n(&slot->cookie, __ATOMIC_ACQUIRE);
 }
 
 uint64_t boot_now_ns() {
@@ -562,15 +597,50 @@ uint64_t boot_now_ns() {
 
 }  // namespace
 
+std::vector<std::pair<uint64_t, close_record>> Tracer::read_table() const {
+    std::vector<std::pair<uint64_t, close_record>> out;
+    for (size_t i = 0; i < slot_count_; i++) {
+        const auto* slot = reinterpret_cast<const close_record*>(slots_ + i * sizeof(close_record));
+        const uint64_t key = load_cookie(slot);
+        if (!key || (key & WC_COOKIE_TAKEN)) continue;
+        close_record rec;
+        std::memcpy(&rec, slot, sizeof(rec));
+        // Taken out and reused meanwhile: not this socket's record any more.
+        if (load_cookie(slot) != key) continue;
+        rec.cookie = key;
+        out.emplace_back(key, rec);
+    }
+    read_hash(skel_->maps.socks, out);
+    return out;
+}
+
+bool Tracer::take_record(uint64_t key, close_record& rec) {
+    if (slots_) {
+        auto* slot = reinterpret_cast<close_record*>(slots_ + (key & (slot_count_ - 1)) * sizeof(close_record));
+        uint64_t expected = key;
+        if (load_cookie(slot) == key) {
+            // The hook's emit_and_forget() takes it the same way: one wins.
+            if (!__atomic_compare_exchange_n(&slot->cookie, &expected, key | WC_COOKIE_TAKEN, false,
+                                             __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+                return false;
+            std::memcpy(&rec, slot, sizeof(rec));
+            rec.cookie = key;
+            __atomic_store_n(&slot->cookie, uint64_t{0}, __ATOMIC_RELEASE);
+            return true;
+        }
+    }
+    if (bpf_map__lookup_elem(skel_->maps.socks, &key, sizeof(key), &rec, sizeof(rec), 0)) return false;
+    return bpf_map__delete_elem(skel_->maps.socks, &key, sizeof(key), 0) == 0;  // else the hook won
+}
+
 void Tracer::drain_closed(const RecordFn& fn) {
-    std::vector<uint64_t> closed;
-    for (auto& [key, rec] : read_table(skel_->maps.socks)) {
-        if (rec.nstates == 0 || rec.states[rec.nstates - 1] != WC_TCP_CLOSE) continue;
+    for (auto& [key, seen] : read_table()) {
+        if (seen.nstates == 0 || seen.states[seen.nstates - 1] != WC_TCP_CLOSE) continue;
+        close_record rec;
+        if (!take_record(key, rec)) continue;  // destroyed meanwhile: the hook emitted it
         rec.flags |= WC_F_FLUSHED;
         fn(&rec, sizeof(rec));  // its http_notes, if any, came through the ring
-        closed.push_back(key);
     }
-    for (uint64_t k : closed) bpf_map__delete_elem(skel_->maps.socks, &k, sizeof(k), 0);
 }
 
 int Tracer::sweep_stale(const RecordFn& fn, bool final_pass, std::string& error) {
@@ -580,7 +650,7 @@ int Tracer::sweep_stale(const RecordFn& fn, bool final_pass, std::string& error)
     }
     // The table first, then the kernel's sockets: a socket that closes in
     // between is destroyed by then, and its record is emitted by the hook.
-    auto table = read_table(skel_->maps.socks);
+    auto table = read_table();
     if (table.empty()) return 0;
     std::vector<uint64_t> candidates = stale_.candidates(table, own_netns_, final_pass);
     if (candidates.empty()) return 0;
@@ -595,8 +665,7 @@ int Tracer::sweep_stale(const RecordFn& fn, bool final_pass, std::string& error)
     const uint64_t now = boot_now_ns();
     for (uint64_t key : keys) {
         close_record rec{};
-        if (bpf_map__lookup_elem(skel_->maps.socks, &key, sizeof(key), &rec, sizeof(rec), 0)) continue;
-        if (bpf_map__delete_elem(skel_->maps.socks, &key, sizeof(key), 0)) continue;  // the hook won
+        if (!take_record(key, rec)) continue;  // the hook won
         auto it = live->find(key);
         complete_stale_record(rec, it != live->end() && it->second == WC_TCP_TIME_WAIT, now);
         fn(&rec, sizeof(rec));

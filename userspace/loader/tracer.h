@@ -44,6 +44,10 @@ struct TracerConfig {
     bool http_tls = false;      // TLS plaintext through OpenSSL uprobes
     bool http_uprobe = false;   // plaintext through libc and Go net uprobes (--http uprobe)
     uint32_t max_sockets = 65536;
+    // Slots of the socket table's direct-mapped part (BTF modes; a power of
+    // two, 0 = max_sockets rounded up). Tests shrink it to force collisions
+    // (env WHOCLOSED_SLOTS).
+    uint32_t slots = 0;
     uint32_t ring_bytes = 8u << 20;
     // Tries only this mode (tests of the fallbacks; env WHOCLOSED_ATTACH_MODE).
     std::optional<AttachMode> only_mode;
@@ -138,6 +142,12 @@ public:
 private:
     Tracer(struct whoclosed_bpf* skel, AttachMode mode);
     static int on_ring_record(void* ctx, void* data, size_t size);
+    bool map_slots();
+    // Every (key, record) of the socket table: slots, then the hash map.
+    std::vector<std::pair<uint64_t, close_record>> read_table() const;
+    // Takes socket `key`'s record out of the table into `rec`; false when
+    // it is gone (its destroy hook emitted it meanwhile).
+    bool take_record(uint64_t key, close_record& rec);
     void attach_tls(const TracerConfig& cfg);
     void attach_go(const TracerConfig& cfg);
     void attach_libc(const TracerConfig& cfg);
@@ -154,6 +164,10 @@ private:
     std::unique_ptr<GoProbes> go_probes_;
     StaleSweep stale_;
     uint64_t recovered_ = 0;
+    // The memory-mapped `slots` array (see bpf/track.bpf.h), or nullptr.
+    unsigned char* slots_ = nullptr;
+    size_t slots_len_ = 0;    // bytes mapped
+    size_t slot_count_ = 0;
     uint64_t own_netns_ = 0;
     const RecordFn* current_fn_ = nullptr;
     int current_count_ = 0;
