@@ -173,12 +173,19 @@ TEST(Privileges, CheckNamesTheAcceptHookTraceUses) {
     const bool cgroup = progs.find("name cg_peer_named4") != std::string::npos &&
                         progs.find("name cg_peer_named6") != std::string::npos;
     ASSERT_EQ(int(fexit) + int(syscall) + int(cgroup), 1) << "exactly one accept hook expected:\n" << progs;
-    if (fexit)
+    // `check` and trace's own "tracing" line name that hook.
+    const std::string tracing = tracer.stderr_text();
+    if (fexit) {
         EXPECT_NE(out.find("seen by fexit on inet_csk_accept()"), std::string::npos) << out;
-    else if (cgroup)
+        EXPECT_NE(tracing.find("acceptors by fexit on inet_csk_accept()"), std::string::npos) << tracing;
+    } else if (cgroup) {
         EXPECT_NE(out.find("seen by cgroup getpeername hooks"), std::string::npos) << out;
-    else
+        EXPECT_NE(tracing.find("acceptors by cgroup getpeername hooks"), std::string::npos) << tracing;
+    } else {
         EXPECT_NE(out.find("seen by the accept()/accept4() syscall tracepoints"), std::string::npos) << out;
+        EXPECT_NE(tracing.find("acceptors by accept()/accept4() syscall tracepoints"), std::string::npos)
+            << tracing;
+    }
 }
 
 // Every BPF program loaded on the host, as `bpftool prog show -j` lists them.

@@ -71,7 +71,8 @@ int run_trace(const TraceOptions& opts) {
     if (const GoProbes* go = session->tracer().go_probes(); go && !go->note().empty())
         std::cerr << "whoclosed: note: Go TLS not probed in one executable: " << go->note() << '\n';
     std::cerr << "whoclosed: tracing (attach mode " << to_string(session->mode()) << ", http "
-              << session->http_mode() << "; Ctrl-C to stop)" << std::endl;
+              << session->http_mode() << ", acceptors by " << to_string(session->tracer().accept_hook())
+              << "; Ctrl-C to stop)" << std::endl;
 
     auto lines = make_sink(opts.text, out);
     ReportingSink reporting(*lines);
