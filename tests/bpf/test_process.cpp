@@ -157,7 +157,7 @@ AcceptSeen accept_hook_loaded() {
 // process accept() returned to, not the first one to use the socket, when
 // the accept asks for the peer's address (as Go, nginx, python, Java do):
 // every accept hook sees that one. Without the address, see the next test.
-void served_by_forked_child(int port, bool naming_peer, bool owner_is_acceptor) {
+void served_by_forked_child(int port, bool naming_peer, bool owner_is_acceptor, const char* addr = "127.0.0.1") {
     const char* kChildComm = "wc-served";
     TraceRunner tracer({"--port", std::to_string(port)});
     ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
@@ -166,8 +166,8 @@ void served_by_forked_child(int port, bool naming_peer, bool owner_is_acceptor) 
     // Without the peer's address, only the cgroup hooks miss the accept.
     if (!naming_peer) owner_is_acceptor = hook != AcceptSeen::CgroupPeer;
 
-    Fd listener = listen_tcp("127.0.0.1", port);
-    Fd client = connect_tcp("127.0.0.1", port);
+    Fd listener = listen_tcp(addr, port);
+    Fd client = connect_tcp(addr, port);
     Fd conn = naming_peer ? accept_tcp_naming_peer(listener.get()) : accept_tcp(listener.get());
     const SockAddr server_end = local_of(conn.get()), client_end = local_of(client.get());
     Child server([&](int ctl) {
@@ -206,6 +206,13 @@ void served_by_forked_child(int port, bool naming_peer, bool owner_is_acceptor) 
 TEST(Process, AcceptedHereUntouchedThenServedByForkedChild) {
     WHOCLOSED_REQUIRE_ROOT();
     served_by_forked_child(19303, true, true);
+}
+
+// The same over IPv6: accept() names an IPv6 peer through the getpeername6
+// hook where the cgroup hooks are in use.
+TEST(Process, AcceptedHereOverIpv6UntouchedThenServedByForkedChild) {
+    WHOCLOSED_REQUIRE_ROOT();
+    served_by_forked_child(19306, true, true, "::1");
 }
 
 // The same with accept(fd, NULL, NULL): fexit and the syscall tracepoints
