@@ -113,5 +113,20 @@ TEST(SocketTable, RecordsOfCollidingSlotsComeOutOfTheHashMapAlike) {
     table_scenario(19312, {"WHOCLOSED_SLOTS=1"});
 }
 
+// The test setting is checked like a flag: a clear usage error, never a
+// table the loader would have to guess at.
+TEST(SocketTable, SlotCountSettingMustBeAPowerOfTwoUpToTheSocketCount) {
+    WHOCLOSED_REQUIRE_ROOT();
+    for (const char* bad : {"3", "0", "131072", "x", ""}) {
+        SCOPED_TRACE(std::string("WHOCLOSED_SLOTS=") + bad);
+        std::string out;
+        const int rc = run_capture(std::string("WHOCLOSED_SLOTS='") + bad + "' " WHOCLOSED_BINARY
+                                   " trace --duration 1", out);
+        EXPECT_EQ(rc, 2) << out;
+        EXPECT_NE(out.find("WHOCLOSED_SLOTS"), std::string::npos) << out;
+        EXPECT_NE(out.find("power of two"), std::string::npos) << out;
+    }
+}
+
 }  // namespace
 }  // namespace whoclosed::testing

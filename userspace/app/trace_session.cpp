@@ -67,9 +67,9 @@ std::optional<TracerConfig> build_config(const TraceOptions& opts, int& exit_cod
     if (const char* e = std::getenv("WHOCLOSED_SLOTS")) {  // tests: force slot collisions
         char* end = nullptr;
         const unsigned long n = std::strtoul(e, &end, 10);
-        if (!*e || *end || n == 0 || n > (1u << 24) || (n & (n - 1))) {
-            std::cerr << "whoclosed: error: WHOCLOSED_SLOTS=" << e
-                      << " is not a power of two between 1 and 16777216\n";
+        if (!*e || *end || n == 0 || n > cfg.max_sockets || (n & (n - 1))) {
+            std::cerr << "whoclosed: error: WHOCLOSED_SLOTS=" << e << " is not a power of two between 1 and "
+                      << cfg.max_sockets << " (a test setting: fewer slots than sockets)\n";
             exit_code = kExitUsage;
             return std::nullopt;
         }
