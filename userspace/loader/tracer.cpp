@@ -118,16 +118,23 @@ bool accept_trampolines_work() {
     return works;
 }
 
+// How many parameters this kernel's inet_csk_accept() takes, or 0.
+int accept_params() {
+    const int id = inet_csk_accept_id();
+    if (!id) return 0;
+    const struct btf* vmlinux = vmlinux_btf();
+    const struct btf_type* proto = btf__type_by_id(vmlinux, btf__type_by_id(vmlinux, id)->type);
+    return proto && btf_is_func_proto(proto) ? btf_vlen(proto) : 0;
+}
+
+// Whether one of our fexit programs fits this kernel's inet_csk_accept().
+bool accept_trampoline_known() { return accept_params() == 2 || accept_params() == 4; }
+
 // The fexit program that fits this kernel's inet_csk_accept(): (sk, arg)
 // since Linux 6.10, (sk, flags, err, kern) before. nullptr when the kernel
 // declares neither.
 bpf_program* accept_trampoline(struct whoclosed_bpf* s) {
-    const int id = inet_csk_accept_id();
-    if (!id) return nullptr;
-    const struct btf* vmlinux = vmlinux_btf();
-    const struct btf_type* proto = btf__type_by_id(vmlinux, btf__type_by_id(vmlinux, id)->type);
-    if (!proto || !btf_is_func_proto(proto)) return nullptr;
-    switch (btf_vlen(proto)) {
+    switch (accept_params()) {
     case 2: return s->progs.fexit_accept;
     case 4: return s->progs.fexit_accept_old;
     default: return nullptr;
@@ -157,7 +164,7 @@ int open_cgroup2_root() {
 std::vector<AcceptHook> accept_hooks_for(AttachMode m) {
     if (!is_btf_mode(m)) return {AcceptHook::SyscallTracepoint};
     std::vector<AcceptHook> out;
-    if (accept_trampolines_work()) out.push_back(AcceptHook::Fexit);
+    if (accept_trampolines_work() && accept_trampoline_known()) out.push_back(AcceptHook::Fexit);
     if (const int fd = open_cgroup2_root(); fd >= 0) {
         ::close(fd);
         out.push_back(AcceptHook::CgroupPeer);
@@ -173,11 +180,7 @@ std::vector<ProgSpec> programs_for(struct whoclosed_bpf* s, AttachMode m, Accept
     std::vector<ProgSpec> common = {{p.tp_exit_accept4}, {p.tp_exit_accept}};
     if (is_btf_mode(m)) common = {{p.btf_exit_accept4}, {p.btf_exit_accept}};
     if (accept == AcceptHook::CgroupPeer) common = {};
-    if (accept == AcceptHook::Fexit) {
-        bpf_program* fexit = accept_trampoline(s);
-        common = {};
-        if (fexit) common = {{fexit}};
-    }
+    if (accept == AcceptHook::Fexit) common = {{accept_trampoline(s)}};  // offered only if it exists
     std::vector<ProgSpec> out;
     const bool stack_context = softirqs_on_irq_stack();
     switch (m) {
@@ -279,8 +282,6 @@ std::string mode_hint(AttachMode m, int code) {
     return "";
 }
 
-// Opens, loads and attaches the programs of one mode. On failure returns
-// nullptr and fills `err` with libbpf's reason.
 // Attaches the cgroup getpeername hooks at the root of the cgroup v2
 // hierarchy; their links are owned by the skeleton. False with `err` set.
 bool attach_cgroup_peer(struct whoclosed_bpf* s, std::string& err, int& code) {
@@ -298,6 +299,8 @@ bool attach_cgroup_peer(struct whoclosed_bpf* s, std::string& err, int& code) {
     return code == 0;
 }
 
+// Opens, loads and attaches the programs of one mode, acceptors learned by
+// `accept`. On failure returns nullptr and fills `err` with libbpf's reason.
 struct whoclosed_bpf* try_mode(const TracerConfig& cfg, AttachMode m, AcceptHook accept,
                                std::string& err, int& code, std::vector<int>& critical_fds) {
     struct whoclosed_bpf* s = whoclosed_bpf__open();
