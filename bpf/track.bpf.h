@@ -783,11 +783,6 @@ static __always_inline int linger_zero(bool btf, const struct sock *sk)
 	return (flags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_LINGER))) && !lingertime;
 }
 
-/* The task now in process context sent this socket's FIN or RST. A kernel
- * thread is never named: it may be serving softirqs on its own stack
- * (ksoftirqd, threaded NAPI) on behalf of whatever socket the packet was
- * for, and a socket a kernel thread really closes (a deferred fput) has no
- * task to blame: closer stays null, as for a timer. */
 /* The closer, in process context, of an accepted socket (one the kernel
  * grafted onto a file: never a child a closing listener drops unaccepted)
  * whose acceptor was not seen (accept() without the peer's address, no I/O
@@ -802,6 +797,11 @@ static __always_inline void owner_from_closer(bool btf, struct close_record *rec
 	rec->flags |= WC_F_HAS_OWNER;
 }
 
+/* The task now in process context sent this socket's FIN or RST. A kernel
+ * thread is never named: it may be serving softirqs on its own stack
+ * (ksoftirqd, threaded NAPI) on behalf of whatever socket the packet was
+ * for, and a socket a kernel thread really closes (a deferred fput) has no
+ * task to blame: closer stays null, as for a timer. */
 static __always_inline void set_closer(bool btf, void *ctx, struct close_record *rec, const struct sock *sk,
 				       __u32 what)
 {

@@ -14,17 +14,12 @@ char LICENSE[] SEC("license") = "GPL";
  * at once, so a run measures what attaching the hooks costs by itself. The
  * verifier drops the test when it is off (read-only data). */
 const volatile bool empty_programs = false;
-#define WC_EMPTY_RETURN()		\
+#define WC_EMPTY_RETURN_WITH(value)	\
 	do {				\
 		if (empty_programs)	\
-			return 0;	\
+			return (value);	\
 	} while (0)
-
-#define WC_EMPTY_RETURN_1()		\
-	do {				\
-		if (empty_programs)	\
-			return 1;	\
-	} while (0)
+#define WC_EMPTY_RETURN() WC_EMPTY_RETURN_WITH(0)
 
 /* ---- mode tp_btf (kernel >= 5.5 with BTF): the primary path ---- */
 
@@ -380,7 +375,7 @@ int BPF_PROG(fexit_accept_old, struct sock *sk, int flags, int *err, bool kern, 
 SEC("cgroup/getpeername4")
 int cg_peer_named4(struct bpf_sock_addr *ctx)
 {
-	WC_EMPTY_RETURN_1();
+	WC_EMPTY_RETURN_WITH(1);
 	on_peer_named(ctx);
 	return 1;
 }
@@ -388,7 +383,7 @@ int cg_peer_named4(struct bpf_sock_addr *ctx)
 SEC("cgroup/getpeername6")
 int cg_peer_named6(struct bpf_sock_addr *ctx)
 {
-	WC_EMPTY_RETURN_1();
+	WC_EMPTY_RETURN_WITH(1);
 	on_peer_named(ctx);
 	return 1;
 }

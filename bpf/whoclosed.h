@@ -135,6 +135,7 @@ WC_STATIC_ASSERT((56 + sizeof(struct close_record)) % 64 == 0, "close_record: ke
 /* The ring's copy of a record without a user stack (ustack_len <= 0) stops
  * where ustack[] begins; the reader reads the rest as empty. */
 #define WC_RECORD_SHORT __builtin_offsetof(struct close_record, ustack)
+WC_STATIC_ASSERT(__builtin_offsetof(struct close_record, rx_mark) + 8 == 72, "close_record: hot fields in one line");
 
 /* The socket table's direct-mapped part (map `slots`, indexed by cookie):
  * a slot's `cookie` says who holds it: 0 free, the socket's cookie once
@@ -143,7 +144,6 @@ WC_STATIC_ASSERT((56 + sizeof(struct close_record)) % 64 == 0, "close_record: ke
  * Cookies count up from 1 and never reach it. A record taken out of a slot
  * may carry the bit into the ring: readers clear it. */
 #define WC_COOKIE_TAKEN (1ull << 63)
-WC_STATIC_ASSERT(__builtin_offsetof(struct close_record, rx_mark) + 8 == 72, "close_record: hot fields in one line");
 
 /* Where HTTP bytes were read from (http_record.source). */
 enum wc_http_source {

@@ -128,7 +128,10 @@ int accept_params() {
 }
 
 // Whether one of our fexit programs fits this kernel's inet_csk_accept().
-bool accept_trampoline_known() { return accept_params() == 2 || accept_params() == 4; }
+bool accept_trampoline_known() {
+    const int n = accept_params();
+    return n == 2 || n == 4;
+}
 
 // The fexit program that fits this kernel's inet_csk_accept(): (sk, arg)
 // since Linux 6.10, (sk, flags, err, kern) before. nullptr when the kernel
