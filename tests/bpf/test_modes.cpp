@@ -162,23 +162,20 @@ TEST(Privileges, CheckAsRootSaysTpBtf) {
 // loaded programs while `trace` runs says what trace really attached.
 TEST(Privileges, CheckNamesTheAcceptHookTraceUses) {
     WHOCLOSED_REQUIRE_ROOT();
-    std::string out, progs;
+    std::string out;
     ASSERT_EQ(run_capture(std::string(WHOCLOSED_BINARY) + " check", out), 0) << out;
     TraceRunner tracer({"--port", "19499"});
     ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
-    ASSERT_EQ(run_capture("bpftool prog show", progs), 0) << progs;
+    const AcceptHooksLoaded hooks = accept_hooks_loaded();
     ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
-    const bool fexit = progs.find("name fexit_accept") != std::string::npos;
-    const bool syscall = progs.find("name btf_exit_accept4") != std::string::npos;
-    const bool cgroup = progs.find("name cg_peer_named4") != std::string::npos &&
-                        progs.find("name cg_peer_named6") != std::string::npos;
-    ASSERT_EQ(int(fexit) + int(syscall) + int(cgroup), 1) << "exactly one accept hook expected:\n" << progs;
+    ASSERT_TRUE(hooks.listed) << hooks.listing;
+    ASSERT_EQ(hooks.count(), 1) << "exactly one accept hook expected:\n" << hooks.listing;
     // `check` and trace's own "tracing" line name that hook.
     const std::string tracing = tracer.stderr_text();
-    if (fexit) {
+    if (hooks.fexit) {
         EXPECT_NE(out.find("seen by fexit on inet_csk_accept()"), std::string::npos) << out;
         EXPECT_NE(tracing.find("acceptors by fexit on inet_csk_accept()"), std::string::npos) << tracing;
-    } else if (cgroup) {
+    } else if (hooks.cgroup) {
         EXPECT_NE(out.find("seen by cgroup getpeername hooks"), std::string::npos) << out;
         EXPECT_NE(tracing.find("acceptors by cgroup getpeername hooks"), std::string::npos) << tracing;
     } else {

@@ -140,18 +140,6 @@ TEST(Process, AcceptedHereClosedByForkedChild) {
     expect_summary(tracer.summary(), "tp_btf");
 }
 
-// How the running tracer learns acceptors, from the programs the kernel
-// lists (ground truth independent of what whoclosed says about itself).
-enum class AcceptSeen { Fexit, CgroupPeer, SyscallTracepoint, Unknown };
-AcceptSeen accept_hook_loaded() {
-    std::string progs;
-    if (run_capture("bpftool prog show", progs) != 0) return AcceptSeen::Unknown;
-    if (progs.find("name fexit_accept") != std::string::npos) return AcceptSeen::Fexit;
-    if (progs.find("name cg_peer_named4") != std::string::npos) return AcceptSeen::CgroupPeer;
-    if (progs.find("name btf_exit_accept4") != std::string::npos) return AcceptSeen::SyscallTracepoint;
-    return AcceptSeen::Unknown;
-}
-
 // inetd style: this process accepts and hands the socket on untouched; a
 // forked child does all its I/O and closes it. The owner is still the
 // process accept() returned to, not the first one to use the socket, when
@@ -161,10 +149,10 @@ void served_by_forked_child(int port, bool naming_peer, bool owner_is_acceptor, 
     const char* kChildComm = "wc-served";
     TraceRunner tracer({"--port", std::to_string(port)});
     ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
-    const AcceptSeen hook = accept_hook_loaded();
-    ASSERT_NE(hook, AcceptSeen::Unknown);
+    const AcceptHooksLoaded hooks = accept_hooks_loaded();
+    ASSERT_TRUE(hooks.listed && hooks.count() == 1) << hooks.listing;
     // Without the peer's address, only the cgroup hooks miss the accept.
-    if (!naming_peer) owner_is_acceptor = hook != AcceptSeen::CgroupPeer;
+    if (!naming_peer) owner_is_acceptor = !hooks.cgroup;
 
     Fd listener = listen_tcp(addr, port);
     Fd client = connect_tcp(addr, port);

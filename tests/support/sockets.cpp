@@ -114,20 +114,24 @@ Fd connect_tcp(const std::string& addr, int port, const std::string& from, int f
     return fd;
 }
 
-Fd accept_tcp(int listen_fd) {
+namespace {
+
+// accept4() once the listener is readable; `peer` and `len` as accept4 takes them.
+Fd accept_into(int listen_fd, sockaddr* peer, socklen_t* len) {
     wait_readable(listen_fd, 10000);
-    Fd fd(accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC));
+    Fd fd(accept4(listen_fd, peer, len, SOCK_CLOEXEC));
     if (!fd) fail("accept");
     return fd;
 }
 
+}  // namespace
+
+Fd accept_tcp(int listen_fd) { return accept_into(listen_fd, nullptr, nullptr); }
+
 Fd accept_tcp_naming_peer(int listen_fd) {
-    wait_readable(listen_fd, 10000);
     sockaddr_storage peer{};
     socklen_t len = sizeof(peer);
-    Fd fd(accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC));
-    if (!fd) fail("accept");
-    return fd;
+    return accept_into(listen_fd, reinterpret_cast<sockaddr*>(&peer), &len);
 }
 
 SockAddr local_of(int fd) {

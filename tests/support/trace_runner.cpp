@@ -1,5 +1,7 @@
 #include "support/trace_runner.h"
 
+#include "support/sockets.h"
+
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -67,6 +69,16 @@ std::vector<nlohmann::json> TraceRunner::events_for_port(int port) const {
     for (const auto& e : events_)
         if (e.at("lport") == port || e.at("rport") == port) out.push_back(e);
     return out;
+}
+
+AcceptHooksLoaded accept_hooks_loaded() {
+    AcceptHooksLoaded h;
+    h.listed = run_capture("bpftool prog show", h.listing) == 0;
+    const auto has = [&](const char* name) { return h.listing.find(name) != std::string::npos; };
+    h.fexit = has("name fexit_accept");
+    h.cgroup = has("name cg_peer_named4") && has("name cg_peer_named6");
+    h.syscall = has("name btf_exit_accept4");
+    return h;
 }
 
 }  // namespace whoclosed::testing

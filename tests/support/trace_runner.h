@@ -77,4 +77,15 @@ private:
 // Runs a command line through /bin/sh; returns its exit status.
 int run_shell(const std::string& cmd);
 
+// The accept hooks among the BPF programs the kernel lists now (`bpftool prog
+// show`): how a running tracer learns acceptors, independent of what
+// whoclosed says about itself. `listing` is bpftool's output, for messages.
+struct AcceptHooksLoaded {
+    bool listed = false;  // bpftool ran
+    bool fexit = false, cgroup = false, syscall = false;
+    std::string listing;
+    int count() const { return int(fexit) + int(cgroup) + int(syscall); }
+};
+AcceptHooksLoaded accept_hooks_loaded();
+
 }  // namespace whoclosed::testing
