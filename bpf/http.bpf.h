@@ -110,6 +110,46 @@ static __always_inline void mark_http(__u64 key, struct close_record *rec)
 		rec->flags |= WC_F_HAS_HTTP;
 }
 
+/* Keeps a head of `n` bytes at `buf` in the heads slot of socket `key`
+ * (record `rec`), claiming the slot at the socket's first head. False if
+ * the slot is another socket's: the head goes to the ring instead, and so
+ * do the socket's later ones (WC_F_HEADS_RING). */
+static __always_inline bool keep_head(__u64 key, struct close_record *rec, const void *buf, __u32 n,
+				      enum http_kind kind, bool outbound, __u8 source)
+{
+	__u32 i = (__u32)key & heads_mask;
+	struct http_slot *h = bpf_map_lookup_elem(&http_slots, &i);
+	__u64 old;
+
+	if (!h)
+		return false;
+	if (READ_ONCE(h->cookie) != key) {
+		if (rec->flags & WC_F_HEADS_RING)
+			return false;
+		old = __sync_val_compare_and_swap(&h->cookie, 0, key);
+		if (old && old != key) {
+			rec->flags |= WC_F_HEADS_RING;
+			return false;
+		}
+		if (!old) {
+			h->heads.requests = h->heads.responses = 0;
+			h->heads.req_len = h->heads.resp_len = 0;
+			h->heads.req_outbound = 0;
+		}
+	}
+	h->heads.source = source;
+	if (kind == HTTP_REQUEST) {
+		/* A failed read leaves zeros: that head is missing, as a note's would be. */
+		h->heads.req_len = bpf_probe_read_user(h->heads.req, n, buf) ? 0 : n;
+		h->heads.req_outbound = outbound;
+		h->heads.requests++;
+	} else {
+		h->heads.resp_len = bpf_probe_read_user(h->heads.resp, n, buf) ? 0 : n;
+		h->heads.responses++;
+	}
+	return true;
+}
+
 /* `len` bytes at user address `buf` just moved over the socket `key`, whose
  * record the caller may hold (`rec`, else NULL). */
 static __always_inline void http_capture_at(__u64 key, struct close_record *rec, const void *buf, __u32 len,
@@ -130,6 +170,12 @@ static __always_inline void http_capture_at(__u64 key, struct close_record *rec,
 	kind = http_kind_of(prefix);
 	if (kind == HTTP_NONE)
 		return;
+	if (use_heads) {
+		if (!rec)
+			rec = find_record(key);
+		if (rec && keep_head(key, rec, buf, n, kind, outbound, source))
+			return;
+	}
 	note = bpf_ringbuf_reserve(&events, sizeof(*note), 0);
 	if (!note) {
 		count(WC_CNT_HTTP_LOST);

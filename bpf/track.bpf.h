@@ -68,6 +68,23 @@ struct {
 	__type(value, struct close_record);
 } slots SEC(".maps");
 
+/* HTTP heads kept per socket until its close (struct http_slot), so that
+ * a connection reaches the reader as one ring sample instead of one per
+ * request and response: direct-mapped by cookie like `slots`, smaller (a
+ * socket uses one only once it carries HTTP), and a socket whose slot
+ * another holds sends its heads as http_notes instead. BTF modes with HTTP
+ * capture only. */
+const volatile bool use_heads = false;
+const volatile __u32 heads_mask = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1); /* set by the loader */
+	__type(key, __u32);
+	__type(value, struct http_slot);
+} http_slots SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20);
@@ -908,20 +925,65 @@ static __always_inline void submit(void *out)
 	bpf_ringbuf_submit(out, wake_flags());
 }
 
-/* One ring record per socket (its HTTP heads went ahead, see http_note).
- * Without a user stack it ends where ustack[] begins (WC_RECORD_SHORT): 256
- * bytes less to copy into the ring and out of it. */
-static __always_inline void emit(struct close_record *rec)
+/* The heads slot socket `key` holds, or NULL. */
+static __always_inline struct http_slot *heads_held(__u64 key)
+{
+	__u32 i = (__u32)key & heads_mask;
+	struct http_slot *h;
+
+	if (!use_heads)
+		return NULL;
+	h = bpf_map_lookup_elem(&http_slots, &i);
+	return h && READ_ONCE(h->cookie) == key ? h : NULL;
+}
+
+/* A record and the heads its socket kept: one sample, then the slot is
+ * free. Only the bytes that mean something are copied (see
+ * WC_F_HEADS_FOLLOW), through a dynptr: a sample of any size, and the
+ * kernel's memcpy where a probe read copies 8 bytes a turn. */
+static __always_inline void emit_with_heads(struct close_record *rec, struct http_slot *h)
+{
+	__u32 rec_len = rec->ustack_len > 0 ? sizeof(*rec) : WC_RECORD_SHORT;
+	__u32 req_len = h->heads.req_len & (WC_HTTP_HEAD - 1);
+	__u32 resp_len = h->heads.resp_len & (WC_HTTP_HEAD - 1);
+	struct bpf_dynptr out;
+
+	rec->flags |= WC_F_HEADS_FOLLOW;
+	if (bpf_ringbuf_reserve_dynptr(&events, rec_len + WC_HEADS_FIXED + req_len + resp_len, 0, &out)) {
+		bpf_ringbuf_discard_dynptr(&out, 0);
+		WRITE_ONCE(h->cookie, 0);
+		count(WC_CNT_RING_FULL);
+		return;
+	}
+	bpf_dynptr_write(&out, 0, rec, rec_len, 0);
+	bpf_dynptr_write(&out, rec_len, &h->heads, WC_HEADS_FIXED + req_len, 0);
+	bpf_dynptr_write(&out, rec_len + WC_HEADS_FIXED + req_len, h->heads.resp, resp_len, 0);
+	WRITE_ONCE(h->cookie, 0);
+	bpf_ringbuf_submit_dynptr(&out, wake_flags());
+	count(WC_CNT_EMITTED);
+}
+
+/* One ring record per socket, with its HTTP heads if it kept them in the
+ * kernel (else they went ahead, see http_note). Without a user stack it
+ * ends where ustack[] begins (WC_RECORD_SHORT): 256 bytes less to copy into
+ * the ring and out of it. */
+static __always_inline void emit(struct close_record *rec, __u64 key)
 {
 	bool keep = passes_filters(rec);
 	__u64 size = rec->ustack_len > 0 ? sizeof(*rec) : WC_RECORD_SHORT;
+	struct http_slot *heads = heads_held(key);
 
 	if (!keep) {
 		count(WC_CNT_FILTERED);
+		if (heads)
+			WRITE_ONCE(heads->cookie, 0);
 		if (!(rec->flags & WC_F_HAS_HTTP))
 			return;
 		/* Its heads are queued: the reader must hear to forget them. */
 		rec->flags |= WC_F_FILTERED_OUT;
+	} else if (heads) {
+		emit_with_heads(rec, heads);
+		return;
 	}
 	if (bpf_ringbuf_output(&events, rec, size, wake_flags())) {
 		if (keep)
@@ -943,12 +1005,12 @@ static __always_inline void emit_and_forget(struct close_record *rec, __u64 key)
 		if (s == rec) {
 			if (__sync_val_compare_and_swap(&s->cookie, key, key | WC_COOKIE_TAKEN) != key)
 				return; /* the sweep took it */
-			emit(s);
+			emit(s, key);
 			WRITE_ONCE(s->cookie, 0);
 			return;
 		}
 	}
-	emit(rec);
+	emit(rec, key);
 	bpf_map_delete_elem(&socks, &key);
 }
 

@@ -66,6 +66,13 @@ enum wc_record_flags {
 	 * hash): TIME_WAIT_SEEN says whether it was there. It is not when
 	 * net.ipv4.tcp_max_tw_buckets is full (TcpExtTCPTimeWaitOverflow). */
 	WC_F_TW_CHECKED = 1u << 17,
+	/* Kernel bookkeeping: the socket's heads slot (map http_slots) was
+	 * held by another socket at its first HTTP head, so its heads go to
+	 * the ring as http_notes, all of them (not split between the two). */
+	WC_F_HEADS_RING = 1u << 18,
+	/* The socket's heads follow the record in the same ring sample (see
+	 * WC_HEADS_SAMPLE below). */
+	WC_F_HEADS_FOLLOW = 1u << 19,
 };
 
 /* Indexes of the per-CPU drop/health counters (map "counters"). */
@@ -155,11 +162,10 @@ enum wc_http_source {
 };
 
 /* One HTTP/1.x head (the first bytes of a request or response) moved over a
- * socket: a ring sample of its own, submitted without a wake-up like close
- * records. The reader keeps the last request and response per cookie until
- * the socket's close record arrives, after them in the same ring. Cheaper
- * than a kernel map of heads per socket: no map entry to make, copy and
- * delete per socket, and only sockets that carry HTTP pay anything. */
+ * socket whose heads slot another socket holds (or that has no record): a
+ * ring sample of its own, submitted without a wake-up like close records.
+ * The reader keeps the last request and response per cookie until the
+ * socket's close record arrives, after them in the same ring. */
 enum wc_http_kind { WC_HTTP_REQUEST = 1, WC_HTTP_RESPONSE = 2 };
 
 struct http_note {
@@ -174,8 +180,10 @@ struct http_note {
 };
 #define WC_HTTP_NOTE_MAGIC 0x48545450u /* "HTTP" */
 
-/* The HTTP/1.x heads seen on one socket, as the reader gathers them from
- * its http_notes (userspace only). */
+/* The HTTP/1.x heads seen on one socket: kept by the kernel in the
+ * socket's heads slot (struct http_slot) and sent with its close record
+ * (struct close_record_http), or gathered by the reader from http_notes
+ * when that slot was held by another socket. */
 struct http_record {
 	unsigned int requests;     /* payloads that began with a request line */
 	unsigned int responses;    /* payloads that began with a status line */
@@ -187,6 +195,25 @@ struct http_record {
 	char req[WC_HTTP_HEAD];
 	char resp[WC_HTTP_HEAD];
 };
+
+/* The kernel's table of heads (map http_slots, indexed by cookie &
+ * heads_mask, memory-mapped): `cookie` is 0 when free, else the socket
+ * whose heads these are. A socket claims its slot (compare-and-swap from 0)
+ * at its first HTTP head; whoever takes the socket's record out (its
+ * destroy hook, or the reader's drain or sweep) takes the heads with it
+ * and frees the slot. */
+struct http_slot {
+	unsigned long long cookie;
+	struct http_record heads;
+};
+
+/* A close record whose socket's heads were in the kernel is one ring
+ * sample with WC_F_HEADS_FOLLOW set: the record (WC_RECORD_SHORT bytes
+ * without a user stack, else all of it), then the http_record's first
+ * WC_HEADS_FIXED bytes (counts, lengths, source), then req_len bytes of the
+ * request head and resp_len bytes of the response head: only what means
+ * something is copied into the ring and out of it. */
+#define WC_HEADS_FIXED __builtin_offsetof(struct http_record, req)
 
 /* A process was first seen owning a socket while stacks are captured: the
  * reader snapshots its mappings now, while it lives, so that its frames

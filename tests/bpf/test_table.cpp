@@ -3,7 +3,8 @@
 // every record must come out exactly once and whole: at destroy, and, for a
 // socket that reached CLOSE while its file stays open, from the final drain
 // when tracing stops (userspace takes it out of a slot by the same
-// compare-and-swap the destroy hook uses).
+// compare-and-swap the destroy hook uses). The same for the kernel's table
+// of HTTP heads.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -113,18 +114,120 @@ TEST(SocketTable, RecordsOfCollidingSlotsComeOutOfTheHashMapAlike) {
     table_scenario(19312, {"WHOCLOSED_SLOTS=1"});
 }
 
+// HTTP heads: the kernel keeps a socket's last request and response in its
+// heads slot and sends them with its record; a socket whose slot another
+// holds sends them ahead as notes. Either way each event carries its own
+// socket's heads and request count: from its destroy, and, for server ends
+// still open in CLOSE when tracing stops, from the final drain, which takes
+// the heads out of the slot with the record.
+void heads_scenario(int port, std::vector<std::string> env) {
+    TraceRunner tracer({"--port", std::to_string(port), "--no-stacks", "--http", "syscall"}, env);
+    ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
+
+    Fd listener = listen_tcp("127.0.0.1", port);
+    std::vector<Conn> conns;
+    for (int i = 0; i < kOrderly + kReset; ++i) {
+        Conn c;
+        c.client = connect_tcp("127.0.0.1", port);
+        c.server = accept_tcp_naming_peer(listener.get());
+        c.client_end = local_of(c.client.get());
+        c.server_end = local_of(c.server.get());
+        conns.push_back(std::move(c));
+    }
+    // Connection i carries i % 3 + 1 keep-alive exchanges, all open at once,
+    // interleaved: request j of every connection, then the responses.
+    auto requests = [](int i) { return i % 3 + 1; };
+    auto request = [](int i, int j) {
+        return "GET /c" + std::to_string(i) + "/r" + std::to_string(j) + "?token=secret HTTP/1.1\r\nHost: h" +
+               std::to_string(i) + "\r\nUser-Agent: heads-test-" + std::to_string(i) + "\r\n\r\n";
+    };
+    auto response = [](int i, int j) {
+        return "HTTP/1.1 20" + std::to_string((i + j) % 8) + " X\r\nContent-Length: 0\r\n\r\n";
+    };
+    for (int j = 0; j < 3; ++j) {
+        for (int i = 0; i < kOrderly + kReset; ++i) {
+            if (j >= requests(i)) continue;
+            write_text(conns[i].client.get(), request(i, j));
+            read_bytes(conns[i].server.get(), request(i, j).size());
+        }
+        for (int i = 0; i < kOrderly + kReset; ++i) {
+            if (j >= requests(i)) continue;
+            write_text(conns[i].server.get(), response(i, j));
+            read_bytes(conns[i].client.get(), response(i, j).size());
+        }
+    }
+    for (int i = 0; i < kOrderly; ++i) {
+        Conn& c = conns[i];
+        Fd& first = i % 2 ? c.client : c.server;
+        Fd& second = i % 2 ? c.server : c.client;
+        first.reset();
+        EXPECT_EQ(read_until_eof(second.get()), 0u);
+        second.reset();
+    }
+    for (int i = kOrderly; i < kOrderly + kReset; ++i) {
+        set_linger_zero(conns[i].client.get());
+        conns[i].client.reset();
+    }
+    usleep(50 * 1000);
+    for (int i = kOrderly; i < kOrderly + kReset; ++i)
+        EXPECT_EQ(tcp_state(conns[i].server.get()), 7 /* TCP_CLOSE */);
+    ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+
+    auto events = tracer.events_for_port(port);
+    EXPECT_EQ(events.size(), 2u * (kOrderly + kReset));
+    for (int i = 0; i < kOrderly + kReset; ++i) {
+        SCOPED_TRACE("connection " + std::to_string(i));
+        const Conn& c = conns[i];
+        const int last = requests(i) - 1;
+        for (const nlohmann::json* ev :
+             {find_close(events, c.client_end, c.server_end), find_close(events, c.server_end, c.client_end)}) {
+            ASSERT_TRUE(ev);
+            const nlohmann::json& http = ev->at("http");
+            ASSERT_TRUE(http.is_object()) << ev->dump();
+            EXPECT_EQ(http.value("requests", -1), requests(i)) << ev->dump();
+            EXPECT_EQ(http.value("source", ""), "syscall") << ev->dump();
+            EXPECT_EQ(http.at("last_request").value("method", ""), "GET") << ev->dump();
+            EXPECT_EQ(http.at("last_request").value("path", ""),
+                      "/c" + std::to_string(i) + "/r" + std::to_string(last)) << ev->dump();
+            EXPECT_EQ(http.at("last_request").value("host", ""), "h" + std::to_string(i)) << ev->dump();
+            EXPECT_EQ(http.at("last_request").value("user_agent", ""), "heads-test-" + std::to_string(i))
+                << ev->dump();
+            EXPECT_EQ(http.at("last_response").value("status", -1), 200 + (i + last) % 8) << ev->dump();
+            EXPECT_EQ(ev->dump().find("secret"), std::string::npos) << ev->dump();
+        }
+        if (i >= kOrderly) {  // out of the final drain, with its heads
+            EXPECT_EQ(find_close(events, c.server_end, c.client_end)->at("states").back(), "CLOSE");
+        }
+    }
+    EXPECT_EQ(tracer.summary().value("lost", -1), 0) << tracer.summary().dump();
+    conns.clear();
+}
+
+TEST(SocketTable, HttpHeadsKeptInTheKernelComeOutWithTheirRecords) {
+    WHOCLOSED_REQUIRE_ROOT();
+    heads_scenario(19313, {});
+}
+
+// One heads slot: every socket but the one holding it sends its heads
+// ahead as notes; the reader joins both kinds alike.
+TEST(SocketTable, HttpHeadsOfCollidingSlotsGoAheadAsNotes) {
+    WHOCLOSED_REQUIRE_ROOT();
+    heads_scenario(19314, {"WHOCLOSED_HEAD_SLOTS=1"});
+}
+
 // The test setting is checked like a flag: a clear usage error, never a
 // table the loader would have to guess at.
 TEST(SocketTable, SlotCountSettingMustBeAPowerOfTwoUpToTheSocketCount) {
     WHOCLOSED_REQUIRE_ROOT();
-    for (const char* bad : {"3", "0", "131072", "x", ""}) {
-        SCOPED_TRACE(std::string("WHOCLOSED_SLOTS=") + bad);
-        std::string out;
-        const int rc = run_capture(std::string("WHOCLOSED_SLOTS='") + bad + "' " WHOCLOSED_BINARY
-                                   " trace --duration 1", out);
-        EXPECT_EQ(rc, 2) << out;
-        EXPECT_NE(out.find("WHOCLOSED_SLOTS"), std::string::npos) << out;
-        EXPECT_NE(out.find("power of two"), std::string::npos) << out;
+    for (const std::string var : {"WHOCLOSED_SLOTS", "WHOCLOSED_HEAD_SLOTS"}) {
+        for (const char* bad : {"3", "0", "131072", "x", ""}) {
+            SCOPED_TRACE(var + "=" + bad);
+            std::string out;
+            const int rc = run_capture(var + "='" + bad + "' " WHOCLOSED_BINARY " trace --duration 1", out);
+            EXPECT_EQ(rc, 2) << out;
+            EXPECT_NE(out.find(var + "="), std::string::npos) << out;
+            EXPECT_NE(out.find("power of two"), std::string::npos) << out;
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "correlate/http_notes.h"
@@ -195,6 +197,120 @@ TEST(HttpNotes, BoundedAndCountsWhatItDrops) {
     EXPECT_EQ(notes.find(3), nullptr);
     ASSERT_NE(notes.find(1), nullptr);
     EXPECT_EQ(notes.find(1)->responses, 1u);
+}
+
+// A close record with its socket's heads behind it, laid out by hand as
+// bpf/whoclosed.h describes it (WC_F_HEADS_FOLLOW): the record (short
+// without a user stack), the heads' fixed part, the request bytes, the
+// response bytes, at an odd offset like any ring sample.
+std::vector<unsigned char> sample_with_heads(const close_record& r, const http_record& fixed, std::string_view req,
+                                             std::string_view resp, size_t offset = 5) {
+    const size_t rec_size = r.ustack_len > 0 ? sizeof r : WC_RECORD_SHORT;
+    std::vector<unsigned char> buf(offset);
+    auto put = [&](const void* p, size_t n) {
+        buf.insert(buf.end(), static_cast<const unsigned char*>(p), static_cast<const unsigned char*>(p) + n);
+    };
+    put(&r, rec_size);
+    put(&fixed, offsetof(http_record, req));
+    put(req.data(), req.size());
+    put(resp.data(), resp.size());
+    return buf;
+}
+
+http_record fixed_part(std::string_view req, std::string_view resp, unsigned requests, unsigned responses) {
+    http_record h{};
+    h.requests = requests;
+    h.responses = responses;
+    h.req_len = static_cast<unsigned short>(req.size());
+    h.resp_len = static_cast<unsigned short>(resp.size());
+    h.req_outbound = 1;
+    h.source = WC_HTTP_SRC_SYSCALL;
+    return h;
+}
+
+TEST(Decoder, SplitsARecordFromTheHeadsThatFollowIt) {
+    const std::string req = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n";
+    const std::string resp = "HTTP/1.1 204 No Content\r\n\r\n";
+    for (int ustack_len : {-1, 3}) {
+        SCOPED_TRACE("ustack_len " + std::to_string(ustack_len));
+        close_record r = make_record({WC_TCP_SYN_SENT, WC_TCP_ESTABLISHED, WC_TCP_CLOSE},
+                                     WC_F_SEEN_OPEN | WC_F_HEADS_FOLLOW);
+        r.cookie = 42 | WC_COOKIE_TAKEN;
+        r.ustack_len = ustack_len;
+        if (ustack_len > 0) r.ustack[2] = 0xfeed;
+        auto buf = sample_with_heads(r, fixed_part(req, resp, 3, 2), req, resp);
+        http_record heads;
+        std::string err;
+        auto rec = decode_close_record(buf.data() + 5, buf.size() - 5, &err, &heads);
+        ASSERT_TRUE(rec.has_value()) << err;
+        EXPECT_EQ(rec->cookie, 42u);
+        EXPECT_EQ(rec->flags, static_cast<unsigned>(WC_F_SEEN_OPEN));  // the layout flag is the decoder's
+        EXPECT_EQ(rec->ustack_len, ustack_len);
+        EXPECT_EQ(rec->ustack[2], ustack_len > 0 ? 0xfeedu : 0u);
+        EXPECT_EQ(heads.requests, 3u);
+        EXPECT_EQ(heads.responses, 2u);
+        EXPECT_EQ(heads.req_outbound, 1);
+        EXPECT_EQ(heads.source, WC_HTTP_SRC_SYSCALL);
+        EXPECT_EQ(std::string(heads.req, heads.req_len), req);
+        EXPECT_EQ(std::string(heads.resp, heads.resp_len), resp);
+        // The reader's own samples (drain, sweep) are laid out the same way.
+        r.flags = WC_F_SEEN_OPEN;
+        http_record full = fixed_part(req, resp, 3, 2);
+        std::memcpy(full.req, req.data(), req.size());
+        std::memcpy(full.resp, resp.data(), resp.size());
+        const std::vector<char> ours = encode_record_with_heads(r, full);
+        ASSERT_EQ(ours.size(), buf.size() - 5);
+        EXPECT_EQ(std::memcmp(ours.data(), buf.data() + 5, ours.size()), 0);
+    }
+}
+
+TEST(Decoder, RejectsHeadsThatDoNotAddUp) {
+    const std::string req = "GET / HTTP/1.1\r\n\r\n";
+    close_record r = make_record({WC_TCP_ESTABLISHED, WC_TCP_CLOSE}, WC_F_HEADS_FOLLOW);
+    r.ustack_len = -1;
+    http_record heads;
+    auto rejected = [&](const std::vector<unsigned char>& buf, size_t size, http_record* into) {
+        std::string err;
+        const bool bad = !decode_close_record(buf.data() + 5, size, &err, into).has_value();
+        EXPECT_FALSE(err.empty());
+        return bad;
+    };
+    auto good = sample_with_heads(r, fixed_part(req, "", 1, 0), req, "");
+    ASSERT_TRUE(decode_close_record(good.data() + 5, good.size() - 5, nullptr, &heads).has_value());
+    EXPECT_TRUE(rejected(good, good.size() - 5, nullptr));  // the caller expected no heads
+    EXPECT_TRUE(rejected(good, good.size() - 6, &heads));   // one byte short
+    EXPECT_TRUE(rejected(good, WC_RECORD_SHORT + 3, &heads));  // cut inside the fixed part
+    auto longer = good;
+    longer.push_back('x');
+    EXPECT_TRUE(rejected(longer, longer.size() - 5, &heads));  // one byte over
+    http_record bad = fixed_part(req, "", 1, 0);
+    bad.req_len = WC_HTTP_HEAD;
+    auto too_long = sample_with_heads(r, bad, std::string(WC_HTTP_HEAD, 'a'), "");
+    EXPECT_TRUE(rejected(too_long, too_long.size() - 5, &heads));
+    for (unsigned char source : {0, 9}) {
+        bad = fixed_part(req, "", 1, 0);
+        bad.source = source;
+        auto unknown = sample_with_heads(r, bad, req, "");
+        EXPECT_TRUE(rejected(unknown, unknown.size() - 5, &heads)) << int(source);
+    }
+}
+
+TEST(HttpNotes, MergesHeadsSentAheadIntoThoseKeptInTheKernel) {
+    HttpNotes notes;
+    notes.add(note_of(7, WC_HTTP_REQUEST, "GET /early HTTP/1.1\r\n\r\n", false));
+    notes.add(note_of(7, WC_HTTP_RESPONSE, "HTTP/1.1 200 OK\r\n\r\n", true));
+    // Kept later: one request, no response yet.
+    http_record kept{};
+    const std::string late = "GET /late HTTP/1.1\r\n\r\n";
+    kept.requests = 1;
+    kept.req_len = static_cast<unsigned short>(late.size());
+    std::memcpy(kept.req, late.data(), late.size());
+    kept.source = WC_HTTP_SRC_SYSCALL;
+    merge_heads(kept, *notes.find(7));
+    EXPECT_EQ(kept.requests, 2u);
+    EXPECT_EQ(kept.responses, 1u);
+    EXPECT_EQ(std::string(kept.req, kept.req_len), late);
+    EXPECT_EQ(std::string(kept.resp, kept.resp_len), "HTTP/1.1 200 OK\r\n\r\n");
 }
 
 }  // namespace

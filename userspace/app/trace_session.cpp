@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -64,16 +65,19 @@ std::optional<TracerConfig> build_config(const TraceOptions& opts, int& exit_cod
             return std::nullopt;
         }
     }
-    if (const char* e = std::getenv("WHOCLOSED_SLOTS")) {  // tests: force slot collisions
+    // Tests: force slot collisions in the socket table and the heads table.
+    for (auto [name, dst] : {std::pair{"WHOCLOSED_SLOTS", &cfg.slots}, std::pair{"WHOCLOSED_HEAD_SLOTS", &cfg.head_slots}}) {
+        const char* e = std::getenv(name);
+        if (!e) continue;
         char* end = nullptr;
         const unsigned long n = std::strtoul(e, &end, 10);
         if (!*e || *end || n == 0 || n > cfg.max_sockets || (n & (n - 1))) {
-            std::cerr << "whoclosed: error: WHOCLOSED_SLOTS=" << e << " is not a power of two between 1 and "
+            std::cerr << "whoclosed: error: " << name << "=" << e << " is not a power of two between 1 and "
                       << cfg.max_sockets << " (a test setting: fewer slots than sockets)\n";
             exit_code = kExitUsage;
             return std::nullopt;
         }
-        cfg.slots = static_cast<uint32_t>(n);
+        *dst = static_cast<uint32_t>(n);
     }
     if (const char* e = std::getenv("WHOCLOSED_EMPTY_PROGRAMS")) {
         cfg.empty_programs = std::string_view(e) == "1";
@@ -154,7 +158,7 @@ TraceSession::TraceSession(const TraceOptions& opts, TracerConfig cfg, std::uniq
 static_assert(sizeof(process_note) != sizeof(close_record) && sizeof(http_note) != sizeof(close_record) &&
                   sizeof(process_note) != sizeof(http_note) && sizeof(process_note) != WC_RECORD_SHORT &&
                   sizeof(http_note) != WC_RECORD_SHORT,
-              "ring samples are told apart by their size");
+              "ring samples are told apart by their size (close records with heads by WC_F_HEADS_FOLLOW)");
 
 void TraceSession::handle(const void* data, size_t size, EventSink& sink) {
     if (discard_records_) {
@@ -177,7 +181,10 @@ void TraceSession::handle(const void* data, size_t size, EventSink& sink) {
     }
     if (limit_reached()) return;
     std::string error;
-    auto rec = decode_close_record(data, size, &error);
+    // The kernel may have sent the socket's heads with it (WC_F_HEADS_FOLLOW).
+    kept_heads_.requests = kept_heads_.responses = 0;
+    kept_heads_.source = WC_HTTP_SRC_NONE;
+    auto rec = decode_close_record(data, size, &error, &kept_heads_);
     if (!rec) {
         if (decode_errors_++ == 0)
             std::cerr << "whoclosed: warning: dropping undecodable record: " << error << '\n';
@@ -188,7 +195,12 @@ void TraceSession::handle(const void* data, size_t size, EventSink& sink) {
         http_notes_.forget(cookie);
         return;
     }
-    CloseEvent ev = correlator_.build(*rec, cookie ? http_notes_.find(cookie) : nullptr);
+    const http_record* http = cookie ? http_notes_.find(cookie) : nullptr;
+    if (kept_heads_.source != WC_HTTP_SRC_NONE) {
+        if (http) merge_heads(kept_heads_, *http);  // some went ahead as notes
+        http = &kept_heads_;
+    }
+    CloseEvent ev = correlator_.build(*rec, http);
     if (cookie) http_notes_.forget(cookie);
     if (ev.closer && (rec->flags & WC_F_STACKS)) {
         ev.closer->kernel_stack = stacks_.kernel(rec->kstack_id);
@@ -205,11 +217,16 @@ bool TraceSession::limit_reached() const {
 
 void TraceSession::handle_filtered(const void* data, size_t size, EventSink& sink) {
     // Records read from the socket table never passed the kernel's filters.
-    if (size != sizeof(close_record)) return;
-    close_record rec;
-    std::memcpy(&rec, data, sizeof rec);
-    if (!record_passes_filters(rec, cfg_)) rec.flags |= WC_F_FILTERED_OUT;
-    handle(&rec, sizeof rec, sink);
+    // A record, maybe with its heads behind it (see Tracer::hand_over).
+    if (size < WC_RECORD_SHORT) return;
+    std::vector<char> copy(static_cast<const char*>(data), static_cast<const char*>(data) + size);
+    close_record rec{};
+    std::memcpy(&rec, copy.data(), std::min(size, sizeof rec));
+    if (!record_passes_filters(rec, cfg_)) {
+        rec.flags |= WC_F_FILTERED_OUT;
+        std::memcpy(copy.data() + offsetof(close_record, flags), &rec.flags, sizeof rec.flags);
+    }
+    handle(copy.data(), copy.size(), sink);
 }
 
 void TraceSession::sweep(EventSink& sink, bool final_pass) {

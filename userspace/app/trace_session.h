@@ -65,6 +65,7 @@ private:
     SysfsCgroupResolver cgroups_;
     Correlator correlator_;
     HttpNotes http_notes_;
+    http_record kept_heads_{};  // the heads of the record being handled, if it brought them
     StackResolver stacks_;
     SummaryAccumulator summary_;
     std::chrono::steady_clock::time_point started_;

@@ -47,6 +47,21 @@ void HttpNotes::forget(uint64_t cookie) {
     if (spare_.size() < kSpareNodes) spare_.push_back(std::move(node));
 }
 
+void merge_heads(http_record& later, const http_record& earlier) {
+    if (later.requests == 0 && earlier.requests > 0) {
+        std::memcpy(later.req, earlier.req, sizeof(later.req));
+        later.req_len = earlier.req_len;
+        later.req_outbound = earlier.req_outbound;
+    }
+    if (later.responses == 0 && earlier.responses > 0) {
+        std::memcpy(later.resp, earlier.resp, sizeof(later.resp));
+        later.resp_len = earlier.resp_len;
+    }
+    if (later.source == WC_HTTP_SRC_NONE) later.source = earlier.source;
+    later.requests += earlier.requests;
+    later.responses += earlier.responses;
+}
+
 std::optional<http_note> decode_http_note(const void* data, size_t size) {
     if (data == nullptr || size != sizeof(http_note)) return std::nullopt;
     http_note note;

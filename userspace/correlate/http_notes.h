@@ -48,6 +48,11 @@ private:
     uint64_t dropped_ = 0;
 };
 
+// Folds the heads a socket sent ahead as notes (`earlier`) into those the
+// kernel kept for it and sent with its record (`later`): counts add up, and
+// `later`'s last request and response stand unless it has none.
+void merge_heads(http_record& later, const http_record& earlier);
+
 // The header of the note in a ring sample (exact size, magic, bounds
 // checked), else nullopt; its head[] is left empty: the bytes stay in the
 // sample, at offsetof(http_note, head).

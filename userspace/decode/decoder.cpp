@@ -15,9 +15,14 @@ std::optional<close_record> reject(std::string* error, std::string why) {
     return std::nullopt;
 }
 
-}  // namespace
+template <typename T>
+T field_at(const void* data, size_t offset) {
+    T v;
+    std::memcpy(&v, static_cast<const char*>(data) + offset, sizeof v);
+    return v;
+}
 
-std::optional<close_record> decode_close_record(const void* data, size_t size, std::string* error) {
+std::optional<close_record> decode_plain(const void* data, size_t size, std::string* error) {
     if (data == nullptr || (size != sizeof(close_record) && size != WC_RECORD_SHORT))
         return reject(error, "close record has " + std::to_string(size) + " bytes, expected " +
                                  std::to_string(sizeof(close_record)) + " or " + std::to_string(WC_RECORD_SHORT) +
@@ -46,6 +51,53 @@ std::optional<close_record> decode_close_record(const void* data, size_t size, s
     }
     if (error) error->clear();
     return rec;
+}
+
+}  // namespace
+
+std::optional<close_record> decode_close_record(const void* data, size_t size, std::string* error,
+                                                http_record* heads) {
+    if (data != nullptr && size >= WC_RECORD_SHORT &&
+        (field_at<unsigned int>(data, offsetof(close_record, flags)) & WC_F_HEADS_FOLLOW)) {
+        // record, fixed part of the heads, request head, response head
+        const size_t rec_size =
+            field_at<int>(data, offsetof(close_record, ustack_len)) > 0 ? sizeof(close_record) : WC_RECORD_SHORT;
+        if (!heads) return reject(error, "close record with HTTP heads where none are expected");
+        if (size < rec_size + WC_HEADS_FIXED)
+            return reject(error, "close record with HTTP heads has " + std::to_string(size) +
+                                     " bytes, fewer than its fixed part");
+        std::memcpy(heads, static_cast<const char*>(data) + rec_size, WC_HEADS_FIXED);
+        if (heads->source == WC_HTTP_SRC_NONE || heads->source > WC_HTTP_SRC_LIBC)
+            return reject(error, "close record with HTTP heads from unknown source " + std::to_string(heads->source));
+        if (heads->req_len >= WC_HTTP_HEAD || heads->resp_len >= WC_HTTP_HEAD ||
+            size != rec_size + WC_HEADS_FIXED + heads->req_len + heads->resp_len)
+            return reject(error, "close record with HTTP heads has " + std::to_string(size) +
+                                     " bytes, which its head lengths " + std::to_string(heads->req_len) + " and " +
+                                     std::to_string(heads->resp_len) + " do not add up to");
+        const char* p = static_cast<const char*>(data) + rec_size + WC_HEADS_FIXED;
+        std::memcpy(heads->req, p, heads->req_len);
+        std::memcpy(heads->resp, p + heads->req_len, heads->resp_len);
+        auto rec = decode_plain(data, rec_size, error);
+        if (rec) rec->flags &= ~WC_F_HEADS_FOLLOW;
+        return rec;
+    }
+    return decode_plain(data, size, error);
+}
+
+std::vector<char> encode_record_with_heads(close_record rec, const http_record& heads) {
+    rec.flags |= WC_F_HEADS_FOLLOW;
+    const size_t rec_size = rec.ustack_len > 0 ? sizeof(close_record) : WC_RECORD_SHORT;
+    const size_t req = heads.req_len < WC_HTTP_HEAD ? heads.req_len : 0;
+    const size_t resp = heads.resp_len < WC_HTTP_HEAD ? heads.resp_len : 0;
+    std::vector<char> out(rec_size + WC_HEADS_FIXED + req + resp);
+    std::memcpy(out.data(), &rec, rec_size);
+    http_record fixed = heads;
+    fixed.req_len = static_cast<unsigned short>(req);
+    fixed.resp_len = static_cast<unsigned short>(resp);
+    std::memcpy(out.data() + rec_size, &fixed, WC_HEADS_FIXED);
+    std::memcpy(out.data() + rec_size + WC_HEADS_FIXED, heads.req, req);
+    std::memcpy(out.data() + rec_size + WC_HEADS_FIXED + req, heads.resp, resp);
+    return out;
 }
 
 }  // namespace whoclosed

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "correlate/cgroup_resolver.h"
+#include "decode/decoder.h"
 #include "loader/features.h"
 #include "loader/go_probes.h"
 #include "loader/live_sockets.h"
@@ -271,6 +272,16 @@ void apply_config(struct whoclosed_bpf* s, const TracerConfig& cfg, AttachMode m
     ro->slot_mask = nslots - 1;
     bpf_map__set_max_entries(s->maps.slots, nslots);
     bpf_map__set_max_entries(s->maps.socks, slots ? std::max(cfg.max_sockets / 2, 1024u) : cfg.max_sockets);
+    // Heads only once a socket carries HTTP: an eighth of the sockets
+    // (8,192 slots of ~1 KiB by default); the rest fall back to the ring.
+    ro->use_heads = slots && (ro->http_syscall || cfg.http_tls || cfg.http_uprobe);
+    uint32_t nheads = 1;
+    if (ro->use_heads) {
+        const uint32_t want = cfg.head_slots ? cfg.head_slots : std::max(cfg.max_sockets / 8, 64u);
+        while (nheads < want && nheads < (1u << 24)) nheads <<= 1;
+    }
+    ro->heads_mask = nheads - 1;
+    bpf_map__set_max_entries(s->maps.http_slots, nheads);
     bpf_map__set_max_entries(s->maps.events, cfg.ring_bytes);
 }
 
@@ -402,6 +413,10 @@ std::unique_ptr<Tracer> Tracer::open(const TracerConfig& cfg, std::vector<ModeAt
                 error = {std::string("cannot map the socket slots: ") + std::strerror(errno), false};
                 return nullptr;
             }
+            if (s->rodata->use_heads && !t->map_heads()) {
+                error = {std::string("cannot map the HTTP heads slots: ") + std::strerror(errno), false};
+                return nullptr;
+            }
             t->critical_fds_ = std::move(critical_fds);
             t->attach_tls(cfg);
             t->attach_libc(cfg);
@@ -468,23 +483,37 @@ void Tracer::attach_go(const TracerConfig& cfg) {
     go_probes_->scan_running();
 }
 
+namespace {
+
+// Maps a BPF_F_MMAPABLE array of `count` entries of `size` bytes.
+unsigned char* map_array(const bpf_map* m, size_t size, size_t& count, size_t& len) {
+    count = bpf_map__max_entries(m);
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    len = (count * size + page - 1) / page * page;
+    void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(m), 0);
+    if (p == MAP_FAILED) {
+        len = count = 0;
+        return nullptr;
+    }
+    return static_cast<unsigned char*>(p);
+}
+
+}  // namespace
+
 // The slots array is read and taken from in place (see WC_COOKIE_TAKEN):
 // one system call per sweep instead of one per record.
 bool Tracer::map_slots() {
-    const bpf_map* m = skel_->maps.slots;
-    slot_count_ = bpf_map__max_entries(m);
-    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-    slots_len_ = (slot_count_ * sizeof(close_record) + page - 1) / page * page;
-    void* p = mmap(nullptr, slots_len_, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(m), 0);
-    if (p == MAP_FAILED) {
-        slots_len_ = slot_count_ = 0;
-        return false;
-    }
-    slots_ = static_cast<unsigned char*>(p);
-    return true;
+    slots_ = map_array(skel_->maps.slots, sizeof(close_record), slot_count_, slots_len_);
+    return slots_ != nullptr;
+}
+
+bool Tracer::map_heads() {
+    heads_ = map_array(skel_->maps.http_slots, sizeof(http_slot), head_count_, heads_len_);
+    return heads_ != nullptr;
 }
 
 Tracer::~Tracer() {
+    if (heads_) munmap(heads_, heads_len_);
     if (slots_) munmap(slots_, slots_len_);
     if (ring_) ring_buffer__free(ring_);
     go_probes_.reset();  // its links go before the programs
@@ -639,13 +668,34 @@ bool Tracer::take_record(uint64_t key, close_record& rec) {
     return bpf_map__delete_elem(skel_->maps.socks, &key, sizeof(key), 0) == 0;  // else the hook won
 }
 
+bool Tracer::take_heads(uint64_t key, http_record& heads) {
+    if (!heads_) return false;
+    auto* slot = reinterpret_cast<http_slot*>(heads_ + (key & (head_count_ - 1)) * sizeof(http_slot));
+    if (__atomic_load_n(&slot->cookie, __ATOMIC_ACQUIRE) != key) return false;
+    // Ours alone: the kernel touches a socket's heads only through its
+    // record, which the caller has taken out of the table.
+    std::memcpy(&heads, &slot->heads, sizeof(heads));
+    __atomic_store_n(&slot->cookie, uint64_t{0}, __ATOMIC_RELEASE);
+    return true;
+}
+
+void Tracer::hand_over(uint64_t key, const close_record& rec, const RecordFn& fn) {
+    http_record heads;
+    if (!take_heads(key, heads)) {
+        fn(&rec, sizeof(rec));  // its http_notes, if any, came through the ring
+        return;
+    }
+    const std::vector<char> sample = encode_record_with_heads(rec, heads);
+    fn(sample.data(), sample.size());
+}
+
 void Tracer::drain_closed(const RecordFn& fn) {
     for (auto& [key, seen] : read_table()) {
         if (seen.nstates == 0 || seen.states[seen.nstates - 1] != WC_TCP_CLOSE) continue;
         close_record rec;
         if (!take_record(key, rec)) continue;  // destroyed meanwhile: the hook emitted it
         rec.flags |= WC_F_FLUSHED;
-        fn(&rec, sizeof(rec));  // its http_notes, if any, came through the ring
+        hand_over(key, rec, fn);
     }
 }
 
@@ -674,7 +724,7 @@ int Tracer::sweep_stale(const RecordFn& fn, bool final_pass, std::string& error)
         if (!take_record(key, rec)) continue;  // the hook won
         auto it = live->find(key);
         complete_stale_record(rec, it != live->end() && it->second == WC_TCP_TIME_WAIT, now);
-        fn(&rec, sizeof(rec));
+        hand_over(key, rec, fn);
         ++done;
     }
     recovered_ += static_cast<uint64_t>(done);

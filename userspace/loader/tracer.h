@@ -48,6 +48,9 @@ struct TracerConfig {
     // two, 0 = max_sockets rounded up). Tests shrink it to force collisions
     // (env WHOCLOSED_SLOTS).
     uint32_t slots = 0;
+    // Slots of the kernel's HTTP heads table (BTF modes with HTTP capture;
+    // a power of two, 0 = max_sockets / 8). Env WHOCLOSED_HEAD_SLOTS.
+    uint32_t head_slots = 0;
     uint32_t ring_bytes = 8u << 20;
     // Tries only this mode (tests of the fallbacks; env WHOCLOSED_ATTACH_MODE).
     std::optional<AttachMode> only_mode;
@@ -143,11 +146,18 @@ private:
     Tracer(struct whoclosed_bpf* skel, AttachMode mode);
     static int on_ring_record(void* ctx, void* data, size_t size);
     bool map_slots();
+    bool map_heads();
     // Every (key, record) of the socket table: slots, then the hash map.
     std::vector<std::pair<uint64_t, close_record>> read_table() const;
     // Takes socket `key`'s record out of the table into `rec`; false when
     // it is gone (its destroy hook emitted it meanwhile).
     bool take_record(uint64_t key, close_record& rec);
+    // Takes socket `key`'s HTTP heads out of the kernel's heads table (the
+    // caller took its record first); false when it held no heads slot.
+    bool take_heads(uint64_t key, http_record& heads);
+    // Hands a record taken out of the table to `fn`, with its heads if the
+    // kernel kept them (one sample laid out like the ring's, WC_F_HEADS_FOLLOW).
+    void hand_over(uint64_t key, const close_record& rec, const RecordFn& fn);
     void attach_tls(const TracerConfig& cfg);
     void attach_go(const TracerConfig& cfg);
     void attach_libc(const TracerConfig& cfg);
@@ -168,6 +178,10 @@ private:
     unsigned char* slots_ = nullptr;
     size_t slots_len_ = 0;    // bytes mapped
     size_t slot_count_ = 0;
+    // The memory-mapped `http_slots` array, or nullptr.
+    unsigned char* heads_ = nullptr;
+    size_t heads_len_ = 0;
+    size_t head_count_ = 0;
     uint64_t own_netns_ = 0;
     const RecordFn* current_fn_ = nullptr;
     int current_count_ = 0;
