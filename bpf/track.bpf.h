@@ -1037,22 +1037,32 @@ static __always_inline long store_record(struct close_record *rec, __u64 key)
 	return bpf_map_update_elem(&socks, &key, rec, BPF_NOEXIST);
 }
 
-/* A socket's first record, built in scratch: on_state inserts it once its
- * first transition is written (one map operation, not an insert and a
- * lookup). */
+/* A socket's first record: built in its slot when that is free (claimed
+ * with the taken bit; on_state publishes it once its first transition is
+ * written, *in_slot set), else in scratch, which on_state then inserts (one
+ * map operation, not an insert and a lookup). In a slot only the part
+ * before ustack[] is cleared: ustack_len says how much of it means
+ * anything, and the ring and the reader go by that. */
 static __always_inline struct close_record *new_record(bool btf, bool at_task, const struct sock *sk,
-							__u64 key, int oldstate, int newstate)
+							__u64 key, int oldstate, int newstate, bool *in_slot)
 {
 	__u32 slot = at_task ? 0 : 1;
-	struct close_record *rec = bpf_map_lookup_elem(&scratch, &slot);
+	struct close_record *rec = use_slots ? slot_of(key) : NULL;
 
-	if (!rec)
-		return NULL;
-	__builtin_memset(rec, 0, sizeof(*rec));
+	*in_slot = rec && !__sync_val_compare_and_swap(&rec->cookie, 0, key | WC_COOKIE_TAKEN);
+	if (*in_slot) {
+		__builtin_memset((char *)rec + sizeof(rec->cookie), 0, WC_RECORD_SHORT - sizeof(rec->cookie));
+	} else {
+		rec = bpf_map_lookup_elem(&scratch, &slot);
+		if (!rec)
+			return NULL;
+		__builtin_memset(rec, 0, sizeof(*rec));
+	}
 	rec->flags = io_hooks ? WC_F_IO_TRACKED : 0;
 	rec->kstack_id = rec->ustack_len = -1;
 	if (read_cookie(btf, sk) == key) {
-		rec->cookie = key;
+		if (!*in_slot)
+			rec->cookie = key;
 		rec->flags |= WC_F_HAS_COOKIE;
 	}
 	rec->ts_open_ns = bpf_ktime_get_boot_ns();
@@ -1169,6 +1179,7 @@ static __always_inline void on_state(bool btf, void *ctx, const struct sock *sk,
 				     int newstate)
 {
 	struct close_record *rec;
+	bool in_slot;
 	long err;
 
 	if (!key || newstate == WC_TCP_LISTEN || (oldstate == WC_TCP_LISTEN && newstate == WC_TCP_CLOSE))
@@ -1190,10 +1201,14 @@ static __always_inline void on_state(bool btf, void *ctx, const struct sock *sk,
 	}
 	if (newstate == WC_TCP_CLOSE && oldstate == WC_TCP_CLOSE)
 		return;
-	rec = new_record(btf, in_task(btf, ctx), sk, key, oldstate, newstate);
+	rec = new_record(btf, in_task(btf, ctx), sk, key, oldstate, newstate, &in_slot);
 	if (!rec)
 		return;
 	apply_state(btf, ctx, rec, sk, oldstate, newstate);
+	if (in_slot) {
+		WRITE_ONCE(rec->cookie, key);
+		return;
+	}
 	err = store_record(rec, key);
 	if (err == -17 /* EEXIST */) {
 		/* Another hit made the record first (one socket's transitions
