@@ -311,6 +311,11 @@ static __always_inline struct close_record *slot_of(__u64 key)
 /* The record of socket `key`: its slot if it holds it, else `socks`. */
 static __always_inline struct close_record *find_record(__u64 key)
 {
+	/* A socket with no cookie (never seen change state: created and closed
+	 * unconnected, or any non-TCP socket at the I/O hooks) has no record,
+	 * and a free slot's cookie word is 0 too. */
+	if (!key)
+		return NULL;
 	if (use_slots) {
 		struct close_record *r = slot_of(key);
 

@@ -114,6 +114,53 @@ TEST(SocketTable, RecordsOfCollidingSlotsComeOutOfTheHashMapAlike) {
     table_scenario(19312, {"WHOCLOSED_SLOTS=1"});
 }
 
+// A TCP socket closed without ever connecting changes no state, so it has
+// no cookie (0) and no record; neither may a free slot (cookie word 0 too)
+// pass for its record at its destroy. With one slot, that slot has just
+// held a real socket's record, which must not come out twice; with the
+// default table, a never-used slot must not come out as garbage (counted
+// as lost). A unix socket's I/O must not write into a free slot either.
+void unconnected_scenario(int port, std::vector<std::string> env) {
+    TraceRunner tracer({"--no-stacks"}, env);
+    ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
+    Fd listener = listen_tcp("127.0.0.1", port);
+    Fd client = connect_tcp("127.0.0.1", port);
+    Fd server = accept_tcp_naming_peer(listener.get());
+    const SockAddr client_end = local_of(client.get()), server_end = local_of(server.get());
+    client.reset();
+    EXPECT_EQ(read_until_eof(server.get()), 0u);
+    server.reset();
+    usleep(20 * 1000);
+    int pair[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+    write_text(pair[0], "GET /unix HTTP/1.1\r\nHost: u\r\n\r\n");
+    close(pair[0]);
+    close(pair[1]);
+    for (int i = 0; i < 5; ++i) {
+        const int fd = socket(AF_INET, SOCK_STREAM, 0);
+        ASSERT_GE(fd, 0);
+        close(fd);
+    }
+    usleep(50 * 1000);
+    ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+    const auto events = tracer.events_for_port(port);
+    EXPECT_EQ(events.size(), 2u);
+    EXPECT_TRUE(find_close(events, client_end, server_end));
+    EXPECT_TRUE(find_close(events, server_end, client_end));
+    EXPECT_EQ(tracer.summary().value("lost", -1), 0) << tracer.summary().dump() << tracer.stderr_text();
+    EXPECT_EQ(tracer.stderr_text().find("undecodable record"), std::string::npos) << tracer.stderr_text();
+}
+
+TEST(SocketTable, UnconnectedSocketsTakeNoFreeSlotForTheirRecord) {
+    WHOCLOSED_REQUIRE_ROOT();
+    unconnected_scenario(19315, {});
+}
+
+TEST(SocketTable, UnconnectedSocketsNeverReemitTheRecordLastInTheirSlot) {
+    WHOCLOSED_REQUIRE_ROOT();
+    unconnected_scenario(19316, {"WHOCLOSED_SLOTS=1", "WHOCLOSED_HEAD_SLOTS=1"});
+}
+
 // HTTP heads: the kernel keeps a socket's last request and response in its
 // heads slot and sends them with its record; a socket whose slot another
 // holds sends them ahead as notes. Either way each event carries its own
