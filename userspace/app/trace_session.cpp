@@ -38,9 +38,10 @@ std::optional<TracerConfig> build_config(const TraceOptions& opts, int& exit_cod
     cfg.filter_comm = opts.comm.value_or("");
     cfg.filter_ports = opts.ports;
     cfg.filter_netns = opts.netns.value_or(0);
-    // ~1.3 s of records and HTTP heads at 15,000 HTTP connections/s (~3 KB
-    // each, both ends): a reader held up half a second (descheduled, a slow
-    // disk write) dropped events with the former 16 MiB.
+    // ~2 s of records with their HTTP heads at 15,000 HTTP connections/s
+    // (~2 KB each, both ends): a reader held up half a second (descheduled,
+    // a slow disk write) dropped events with the former 16 MiB. (8 MiB,
+    // which the L3 cache could hold, measured no cheaper here.)
     cfg.ring_bytes = 64u << 20;
     cfg.http_syscall = opts.http == HttpMode::Auto || opts.http == HttpMode::Syscall;
     cfg.capture_stacks = !opts.no_stacks;
