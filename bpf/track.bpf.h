@@ -375,6 +375,10 @@ static __always_inline void capture_addrs(bool btf, struct close_record *rec, co
 		else
 			copy_v6(btf, rec->daddr, &sk->__sk_common.skc_v6_daddr);
 	}
+	/* At CLOSE the port is already released (inet_put_port zeroes
+	 * skc_num): a socket first seen there still has inet_sport. */
+	if (!sport && dport)
+		sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
 	if (sport) {
 		rec->sport = sport;
 		if (family == AF_INET)
@@ -1170,8 +1174,13 @@ static __always_inline void apply_state(bool btf, void *ctx, struct close_record
 		break;
 	case WC_TCP_CLOSE:
 		rec->ts_close_ns = bpf_ktime_get_boot_ns();
-		if ((oldstate == WC_TCP_FIN_WAIT2 || oldstate == WC_TCP_CLOSING) && (rec->flags & WC_F_HAS_COOKIE)) {
-			int kept = timewait_kept(btf, sk, rec->cookie);
+		/* Not for a record born at this very transition (a socket older
+		 * than the trace): the timewait socket copied the cookie before
+		 * this hook made it, and cannot match. */
+		if ((oldstate == WC_TCP_FIN_WAIT2 || oldstate == WC_TCP_CLOSING) && (rec->flags & WC_F_HAS_COOKIE) &&
+		    ((rec->flags & WC_F_SEEN_OPEN) || rec->nstates > 2)) {
+			/* A record being built in its slot has the taken bit set. */
+			int kept = timewait_kept(btf, sk, rec->cookie & ~WC_COOKIE_TAKEN);
 
 			if (kept >= 0)
 				rec->flags |= WC_F_TW_CHECKED | (kept ? WC_F_TIME_WAIT_SEEN : 0);

@@ -71,7 +71,7 @@ enum wc_record_flags {
 	 * the ring as http_notes, all of them (not split between the two). */
 	WC_F_HEADS_RING = 1u << 18,
 	/* The socket's heads follow the record in the same ring sample (see
-	 * WC_HEADS_SAMPLE below). */
+	 * WC_HEADS_FIXED below). */
 	WC_F_HEADS_FOLLOW = 1u << 19,
 };
 
@@ -182,8 +182,8 @@ struct http_note {
 
 /* The HTTP/1.x heads seen on one socket: kept by the kernel in the
  * socket's heads slot (struct http_slot) and sent with its close record
- * (struct close_record_http), or gathered by the reader from http_notes
- * when that slot was held by another socket. */
+ * (WC_F_HEADS_FOLLOW), or gathered by the reader from http_notes when that
+ * slot was held by another socket. */
 struct http_record {
 	unsigned int requests;     /* payloads that began with a request line */
 	unsigned int responses;    /* payloads that began with a status line */

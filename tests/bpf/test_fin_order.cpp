@@ -3,6 +3,7 @@
 // softirq interrupted can never pass for the closer.
 #include <gtest/gtest.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -133,6 +134,51 @@ TEST(FinOrder, Ipv6LoopbackClientClosesFirst) {
 TEST(FinOrder, Ipv6LoopbackServerClosesFirst) {
     WHOCLOSED_REQUIRE_ROOT();
     check_orderly_close("::1", 19104, false);
+}
+
+// A connection half closed before tracing starts: the server shut down its
+// sending side (its socket is in FIN_WAIT2, its file open), the client has
+// read the FIN (CLOSE_WAIT). Under tracing the client closes: the server's
+// socket is first seen at FIN_WAIT2 -> CLOSE (handed to a timewait socket,
+// its port already released) and the client's at CLOSE_WAIT -> LAST_ACK.
+// Ground truth: what the test did, and `ss` for the TIME_WAIT.
+TEST(FinOrder, ConnectionHalfClosedBeforeTheTrace) {
+    WHOCLOSED_REQUIRE_ROOT();
+    constexpr int kPort = 19105;
+    Fd listener = listen_tcp("127.0.0.1", kPort);
+    Fd client = connect_tcp("127.0.0.1", kPort);
+    Fd server = accept_tcp_naming_peer(listener.get());
+    const SockAddr client_end = local_of(client.get()), server_end = local_of(server.get());
+    ASSERT_EQ(shutdown(server.get(), SHUT_WR), 0);
+    EXPECT_EQ(read_until_eof(client.get()), 0u);
+    for (int i = 0; i < 200 && tcp_state(server.get()) != TCP_FIN_WAIT2; ++i)
+        usleep(10 * 1000);  // the client's ACK of the FIN may be delayed
+    ASSERT_EQ(tcp_state(server.get()), TCP_FIN_WAIT2);
+
+    TraceRunner tracer({"--port", std::to_string(kPort), "--no-stacks"});
+    ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
+    client.reset();
+    usleep(50 * 1000);
+    EXPECT_EQ(tcp_state(server.get()), TCP_CLOSE);
+    const int tw = time_wait_count(server_end, client_end);
+    server.reset();
+    ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+    EXPECT_EQ(tw, 1);
+
+    const auto events = tracer.events_for_port(kPort);
+    EXPECT_EQ(events.size(), 2u);
+    const nlohmann::json* sev = find_close(events, server_end, client_end);
+    const nlohmann::json* cev = find_close(events, client_end, server_end);
+    ASSERT_TRUE(sev) << "no event with the server's ports";
+    ASSERT_TRUE(cev) << "no event with the client's ports";
+    EXPECT_EQ(sev->at("states"), nlohmann::json({"FIN_WAIT2", "CLOSE"})) << sev->dump();
+    EXPECT_EQ(sev->value("first_fin", ""), "local") << sev->dump();
+    EXPECT_EQ(sev->value("time_wait", false), true) << sev->dump();
+    EXPECT_EQ(cev->at("states"), nlohmann::json({"CLOSE_WAIT", "LAST_ACK", "CLOSE"})) << cev->dump();
+    EXPECT_EQ(cev->value("first_fin", ""), "remote") << cev->dump();
+    EXPECT_EQ(cev->value("time_wait", true), false) << cev->dump();
+    EXPECT_EQ(tracer.summary().value("time_wait_local", -1), 1) << tracer.summary().dump();
+    EXPECT_EQ(tracer.stderr_text().find("TIME_WAITs dropped"), std::string::npos) << tracer.stderr_text();
 }
 
 }  // namespace

@@ -63,6 +63,12 @@ INSTANTIATE_TEST_SUITE_P(
                  ResetDir::None, true},
         PathCase{"preexisting_passive", {CLOSE_WAIT, LAST_ACK, CLOSE}, 0, Role::Unknown, FirstFin::Remote,
                  ResetDir::None, false},
+        // Older than the trace and first seen past the first FIN: found in
+        // FIN_WAIT2 (ours was acked before theirs came) or in LAST_ACK.
+        PathCase{"preexisting_found_in_fin_wait2", {FW2, CLOSE}, 0, Role::Unknown, FirstFin::Local,
+                 ResetDir::None, true},
+        PathCase{"preexisting_found_in_last_ack", {LAST_ACK, CLOSE}, 0, Role::Unknown, FirstFin::Remote,
+                 ResetDir::None, false},
         // Our FIN went out, then the peer reset before acking it.
         PathCase{"fin_then_rst_received", {SYN_SENT, EST, FW1, CLOSE}, WC_F_RST_RECEIVED, Role::Client,
                  FirstFin::Local, ResetDir::Received, false},

@@ -51,6 +51,10 @@ FirstFin first_fin_of(std::span<const unsigned char> states) {
     for (unsigned char s : states) {
         if (s == WC_TCP_FIN_WAIT1) return FirstFin::Local;    // we sent FIN first
         if (s == WC_TCP_CLOSE_WAIT) return FirstFin::Remote;  // their FIN came first
+        // A socket older than the trace, first seen past those: our FIN
+        // was acked before theirs came, or we answered theirs.
+        if (s == WC_TCP_FIN_WAIT2) return FirstFin::Local;
+        if (s == WC_TCP_LAST_ACK) return FirstFin::Remote;
     }
     return FirstFin::None;  // reset or failed handshake: no FIN at all
 }
