@@ -255,6 +255,13 @@ TEST(SocketTable, HttpHeadsKeptInTheKernelComeOutWithTheirRecords) {
     heads_scenario(19313, {});
 }
 
+// Records in the hash map (one socket slot) keep their heads in the heads
+// table all the same, and leave it with them, from the final drain too.
+TEST(SocketTable, HttpHeadsOfRecordsInTheHashMapComeOutWithThem) {
+    WHOCLOSED_REQUIRE_ROOT();
+    heads_scenario(19317, {"WHOCLOSED_SLOTS=1"});
+}
+
 // One heads slot: every socket but the one holding it sends its heads
 // ahead as notes; the reader joins both kinds alike.
 TEST(SocketTable, HttpHeadsOfCollidingSlotsGoAheadAsNotes) {
