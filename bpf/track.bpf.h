@@ -376,8 +376,10 @@ static __always_inline void capture_addrs(bool btf, struct close_record *rec, co
 			copy_v6(btf, rec->daddr, &sk->__sk_common.skc_v6_daddr);
 	}
 	/* At CLOSE the port is already released (inet_put_port zeroes
-	 * skc_num): a socket first seen there still has inet_sport. */
-	if (!sport && dport)
+	 * skc_num): a socket older than the trace, first seen there, still
+	 * has it in inet_sport. Not one seen from its connect(): before the
+	 * port is bound, inet_sport can be a failed earlier attempt's. */
+	if (!sport && dport && !(rec->flags & WC_F_SEEN_OPEN))
 		sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
 	if (sport) {
 		rec->sport = sport;
