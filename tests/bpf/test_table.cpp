@@ -35,25 +35,26 @@ uint64_t cookie_of(int fd) {
 constexpr int kOrderly = 12;  // closed both ways, half by each side
 constexpr int kReset = 4;     // reset by the client; the server's file stays open
 
-// All the connections live at once (2 * 16 sockets), then closed: with
-// `slots` 1 every socket but the one in the slot lives in the hash map; with
-// the default (65536) these few all find free slots.
-void table_scenario(int port, std::vector<std::string> env) {
-    TraceRunner tracer({"--port", std::to_string(port), "--no-stacks", "--http", "off"}, env);
-    ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
-
-    Fd listener = listen_tcp("127.0.0.1", port);
+// kOrderly + kReset connections to `port`, all open at once.
+std::vector<Conn> open_conns(int listener, int port) {
     std::vector<Conn> conns;
     for (int i = 0; i < kOrderly + kReset; ++i) {
         Conn c;
         c.client = connect_tcp("127.0.0.1", port);
-        c.server = accept_tcp_naming_peer(listener.get());
+        c.server = accept_tcp_naming_peer(listener);
         c.client_end = local_of(c.client.get());
         c.server_end = local_of(c.server.get());
         c.client_cookie = cookie_of(c.client.get());
         c.server_cookie = cookie_of(c.server.get());
         conns.push_back(std::move(c));
     }
+    return conns;
+}
+
+// Closes the first kOrderly in order, half by each side (odd: the client
+// first), and resets the others from the client, their server files left
+// open: those ends are in CLOSE when tracing stops (checked here).
+void close_conns(std::vector<Conn>& conns) {
     for (int i = 0; i < kOrderly; ++i) {
         Conn& c = conns[i];
         Fd& first = i % 2 ? c.client : c.server;
@@ -67,9 +68,20 @@ void table_scenario(int port, std::vector<std::string> env) {
         conns[i].client.reset();
     }
     usleep(50 * 1000);
-    // Ground truth: the reset server ends are CLOSE, their files still open.
     for (int i = kOrderly; i < kOrderly + kReset; ++i)
         EXPECT_EQ(tcp_state(conns[i].server.get()), 7 /* TCP_CLOSE */);
+}
+
+// All the connections live at once (2 * 16 sockets), then closed: with
+// `slots` 1 every socket but the one in the slot lives in the hash map; with
+// the default (65536) these few all find free slots.
+void table_scenario(int port, std::vector<std::string> env) {
+    TraceRunner tracer({"--port", std::to_string(port), "--no-stacks", "--http", "off"}, env);
+    ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
+
+    Fd listener = listen_tcp("127.0.0.1", port);
+    std::vector<Conn> conns = open_conns(listener.get(), port);
+    close_conns(conns);
     ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
 
     auto events = tracer.events_for_port(port);
@@ -172,15 +184,7 @@ void heads_scenario(int port, std::vector<std::string> env) {
     ASSERT_TRUE(tracer.started()) << tracer.stderr_text();
 
     Fd listener = listen_tcp("127.0.0.1", port);
-    std::vector<Conn> conns;
-    for (int i = 0; i < kOrderly + kReset; ++i) {
-        Conn c;
-        c.client = connect_tcp("127.0.0.1", port);
-        c.server = accept_tcp_naming_peer(listener.get());
-        c.client_end = local_of(c.client.get());
-        c.server_end = local_of(c.server.get());
-        conns.push_back(std::move(c));
-    }
+    std::vector<Conn> conns = open_conns(listener.get(), port);
     // Connection i carries i % 3 + 1 keep-alive exchanges, all open at once,
     // interleaved: request j of every connection, then the responses.
     auto requests = [](int i) { return i % 3 + 1; };
@@ -203,21 +207,7 @@ void heads_scenario(int port, std::vector<std::string> env) {
             read_bytes(conns[i].client.get(), response(i, j).size());
         }
     }
-    for (int i = 0; i < kOrderly; ++i) {
-        Conn& c = conns[i];
-        Fd& first = i % 2 ? c.client : c.server;
-        Fd& second = i % 2 ? c.server : c.client;
-        first.reset();
-        EXPECT_EQ(read_until_eof(second.get()), 0u);
-        second.reset();
-    }
-    for (int i = kOrderly; i < kOrderly + kReset; ++i) {
-        set_linger_zero(conns[i].client.get());
-        conns[i].client.reset();
-    }
-    usleep(50 * 1000);
-    for (int i = kOrderly; i < kOrderly + kReset; ++i)
-        EXPECT_EQ(tcp_state(conns[i].server.get()), 7 /* TCP_CLOSE */);
+    close_conns(conns);
     ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
 
     auto events = tracer.events_for_port(port);
