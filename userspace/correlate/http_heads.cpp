@@ -1,7 +1,7 @@
 #include "correlate/http_heads.h"
 
 #include <algorithm>
-#include <cstring>
+#include <functional>
 #include <string_view>
 
 #include "http/http_tracker.h"
@@ -40,36 +40,13 @@ std::optional<HttpExchange> exchange_from_heads(const http_record& heads, Role r
     return ex;
 }
 
-namespace {
-
-// The memo's hash of a head's bytes, 8 at a time (a full comparison
-// follows a hit, so it only has to spread distinct heads well): several
-// times cheaper than std::hash's byte-wise one on heads of a few hundred
-// bytes, which every event with HTTP pays.
-uint64_t head_hash(std::string_view bytes) {
-    constexpr uint64_t kMul = 0x9e3779b97f4a7c15ull;
-    uint64_t h = bytes.size() * kMul;
-    size_t i = 0;
-    for (; i + 8 <= bytes.size(); i += 8) {
-        uint64_t w;
-        std::memcpy(&w, bytes.data() + i, 8);
-        h = (h ^ w) * kMul;
-        h ^= h >> 29;
-    }
-    uint64_t tail = 0;
-    std::memcpy(&tail, bytes.data() + i, bytes.size() - i);
-    h = (h ^ tail) * kMul;
-    return h ^ (h >> 32);
-}
-
-}  // namespace
-
 std::optional<HttpExchange> HttpHeadsParser::parse(const http_record& heads, Role role) {
     const std::string_view req(heads.req, std::min<size_t>(heads.req_len, WC_HTTP_HEAD));
     const std::string_view resp(heads.resp, std::min<size_t>(heads.resp_len, WC_HTTP_HEAD));
     // The memo's key (a full comparison follows): both heads' bytes hashed
     // in place, and the small fields.
-    const uint64_t hash = (head_hash(req) * 0x9e3779b97f4a7c15ull ^ head_hash(resp)) +
+    const std::hash<std::string_view> bytes_hash;
+    const uint64_t hash = (bytes_hash(req) * 0x9e3779b97f4a7c15ull ^ bytes_hash(resp)) +
                           (heads.req_outbound | static_cast<uint64_t>(heads.source) << 8 |
                            static_cast<uint64_t>(role) << 16);
 
