@@ -1025,43 +1025,35 @@ static __always_inline void emit_and_forget(struct close_record *rec, __u64 key)
 	bpf_map_delete_elem(&socks, &key);
 }
 
-/* Stores a record built in scratch: in its slot if free, else in `socks`.
- * The slot is claimed with the taken bit, filled, then published. */
-static __always_inline long store_record(struct close_record *rec, __u64 key)
-{
-	if (use_slots) {
-		struct close_record *s = slot_of(key);
-		__u64 old;
-
-		if (s) {
-			old = __sync_val_compare_and_swap(&s->cookie, 0, key | WC_COOKIE_TAKEN);
-			if (!old) {
-				__builtin_memcpy((char *)s + sizeof(s->cookie), (char *)rec + sizeof(rec->cookie),
-						 sizeof(*rec) - sizeof(rec->cookie));
-				WRITE_ONCE(s->cookie, key);
-				return 0;
-			}
-			if ((old & ~WC_COOKIE_TAKEN) == key)
-				return -17; /* EEXIST: the same socket's record is being made */
-		}
-	}
-	return bpf_map_update_elem(&socks, &key, rec, BPF_NOEXIST);
-}
+/* Where a socket's first record is built. */
+enum record_place { IN_SCRATCH, IN_SLOT, BEING_MADE };
 
 /* A socket's first record: built in its slot when that is free (claimed
  * with the taken bit; on_state publishes it once its first transition is
- * written, *in_slot set), else in scratch, which on_state then inserts (one
- * map operation, not an insert and a lookup). In a slot only the part
- * before ustack[] is cleared: ustack_len says how much of it means
- * anything, and the ring and the reader go by that. */
+ * written), else in scratch, which on_state then inserts into `socks` (one
+ * map operation, not an insert and a lookup). NULL with *place BEING_MADE
+ * when the slot holds this very socket's record, made by another hit. In a
+ * slot only the part before ustack[] is cleared: ustack_len says how much
+ * of it means anything, and the ring and the reader go by that. */
 static __always_inline struct close_record *new_record(bool btf, bool at_task, const struct sock *sk,
-							__u64 key, int oldstate, int newstate, bool *in_slot)
+							__u64 key, int oldstate, int newstate,
+							enum record_place *place)
 {
 	__u32 slot = at_task ? 0 : 1;
 	struct close_record *rec = use_slots ? slot_of(key) : NULL;
+	__u64 held;
 
-	*in_slot = rec && !__sync_val_compare_and_swap(&rec->cookie, 0, key | WC_COOKIE_TAKEN);
-	if (*in_slot) {
+	*place = IN_SCRATCH;
+	if (rec) {
+		held = __sync_val_compare_and_swap(&rec->cookie, 0, key | WC_COOKIE_TAKEN);
+		if (!held) {
+			*place = IN_SLOT;
+		} else if ((held & ~WC_COOKIE_TAKEN) == key) {
+			*place = BEING_MADE;
+			return NULL;
+		}
+	}
+	if (*place == IN_SLOT) {
 		__builtin_memset((char *)rec + sizeof(rec->cookie), 0, WC_RECORD_SHORT - sizeof(rec->cookie));
 	} else {
 		rec = bpf_map_lookup_elem(&scratch, &slot);
@@ -1072,7 +1064,7 @@ static __always_inline struct close_record *new_record(bool btf, bool at_task, c
 	rec->flags = io_hooks ? WC_F_IO_TRACKED : 0;
 	rec->kstack_id = rec->ustack_len = -1;
 	if (read_cookie(btf, sk) == key) {
-		if (!*in_slot)
+		if (*place == IN_SCRATCH)
 			rec->cookie = key;
 		rec->flags |= WC_F_HAS_COOKIE;
 	}
@@ -1194,8 +1186,8 @@ static __always_inline void apply_state(bool btf, void *ctx, struct close_record
 static __always_inline void on_state(bool btf, void *ctx, const struct sock *sk, __u64 key, int oldstate,
 				     int newstate)
 {
+	enum record_place place;
 	struct close_record *rec;
-	bool in_slot;
 	long err;
 
 	if (!key || newstate == WC_TCP_LISTEN || (oldstate == WC_TCP_LISTEN && newstate == WC_TCP_CLOSE))
@@ -1217,26 +1209,29 @@ static __always_inline void on_state(bool btf, void *ctx, const struct sock *sk,
 	}
 	if (newstate == WC_TCP_CLOSE && oldstate == WC_TCP_CLOSE)
 		return;
-	rec = new_record(btf, in_task(btf, ctx), sk, key, oldstate, newstate, &in_slot);
-	if (!rec)
-		return;
-	apply_state(btf, ctx, rec, sk, oldstate, newstate);
-	if (in_slot) {
-		WRITE_ONCE(rec->cookie, key);
+	rec = new_record(btf, in_task(btf, ctx), sk, key, oldstate, newstate, &place);
+	if (rec) {
+		apply_state(btf, ctx, rec, sk, oldstate, newstate);
+		if (place == IN_SLOT) {
+			WRITE_ONCE(rec->cookie, key);
+			return;
+		}
+		err = bpf_map_update_elem(&socks, &key, rec, BPF_NOEXIST);
+		if (err != -17 /* EEXIST */) {
+			if (err)
+				count(WC_CNT_MAP_FULL);
+			return;
+		}
+	} else if (place != BEING_MADE) {
 		return;
 	}
-	err = store_record(rec, key);
-	if (err == -17 /* EEXIST */) {
-		/* Another hit made the record first (one socket's transitions
-		 * are serialized by its lock, so this should not happen): the
-		 * state goes there. Not the whole transition: a second inlined
-		 * copy of it would double the program's code for nothing. */
-		rec = find_record(key);
-		if (rec && oldstate != newstate)
-			push_state(rec, newstate);
-	} else if (err) {
-		count(WC_CNT_MAP_FULL);
-	}
+	/* Another hit made the record first (one socket's transitions are
+	 * serialized by its lock, so this should not happen): the state goes
+	 * there. Not the whole transition: a second inlined copy of it would
+	 * double the program's code for nothing. */
+	rec = find_record(key);
+	if (rec && oldstate != newstate)
+		push_state(rec, newstate);
 }
 
 static __always_inline void on_reset(bool btf, void *ctx, const struct sock *sk, bool sent)
