@@ -238,6 +238,14 @@ bool has_prog(const std::vector<ProgSpec>& specs, const bpf_program* prog) {
     return std::any_of(specs.begin(), specs.end(), [&](const ProgSpec& sp) { return sp.prog == prog; });
 }
 
+// A direct-mapped table's size: `want` rounded up to a power of two (its
+// index is the cookie under a mask), at most 2^24 entries.
+uint32_t slot_count_for(uint32_t want) {
+    uint32_t n = 1;
+    while (n < want && n < (1u << 24)) n <<= 1;
+    return n;
+}
+
 void apply_config(struct whoclosed_bpf* s, const TracerConfig& cfg, AttachMode m,
                   const std::vector<ProgSpec>& specs) {
     auto* ro = s->rodata;
@@ -263,11 +271,7 @@ void apply_config(struct whoclosed_bpf* s, const TracerConfig& cfg, AttachMode m
     // BTF modes put records in the direct-mapped slots first; the hash map
     // then holds the sockets whose slot was taken (half the capacity).
     const bool slots = is_btf_mode(m);
-    uint32_t nslots = 1;
-    if (slots) {
-        const uint32_t want = cfg.slots ? cfg.slots : cfg.max_sockets;
-        while (nslots < want && nslots < (1u << 24)) nslots <<= 1;
-    }
+    const uint32_t nslots = slots ? slot_count_for(cfg.slots ? cfg.slots : cfg.max_sockets) : 1;
     ro->use_slots = slots;
     ro->slot_mask = nslots - 1;
     bpf_map__set_max_entries(s->maps.slots, nslots);
@@ -275,11 +279,8 @@ void apply_config(struct whoclosed_bpf* s, const TracerConfig& cfg, AttachMode m
     // Heads only once a socket carries HTTP: an eighth of the sockets
     // (8,192 slots of ~1 KiB by default); the rest fall back to the ring.
     ro->use_heads = slots && (ro->http_syscall || cfg.http_tls || cfg.http_uprobe);
-    uint32_t nheads = 1;
-    if (ro->use_heads) {
-        const uint32_t want = cfg.head_slots ? cfg.head_slots : std::max(cfg.max_sockets / 8, 64u);
-        while (nheads < want && nheads < (1u << 24)) nheads <<= 1;
-    }
+    const uint32_t nheads =
+        ro->use_heads ? slot_count_for(cfg.head_slots ? cfg.head_slots : std::max(cfg.max_sockets / 8, 64u)) : 1;
     ro->heads_mask = nheads - 1;
     bpf_map__set_max_entries(s->maps.http_slots, nheads);
     bpf_map__set_max_entries(s->maps.events, cfg.ring_bytes);
