@@ -113,14 +113,16 @@ static __always_inline void mark_http(__u64 key, struct close_record *rec)
 /* A head the syscall path already copied out of user memory (see
  * head_stage): one read of up to WC_HTTP_HEAD - 1 bytes instead of an
  * 8-byte look and then the head (~80 ns per user read here). The socket
- * tracepoints run with preemption off, so one buffer per CPU serves them. */
+ * tracepoints run with preemption off, and the kernel never nests a run of
+ * a program inside another run of it on one CPU: one buffer per CPU for
+ * each of the two programs (send, receive) that use them. */
 struct head_stage {
 	char buf[WC_HTTP_HEAD];
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2); /* [outbound] */
 	__type(key, __u32);
 	__type(value, struct head_stage);
 } head_stage SEC(".maps");
@@ -202,7 +204,7 @@ static __always_inline void http_capture_at(__u64 key, struct close_record *rec,
 	const char *look = prefix;
 	struct http_note *note;
 	enum http_kind kind;
-	__u32 zero = 0;
+	__u32 dir = outbound;
 	/* At most WC_HTTP_HEAD - 1 bytes, as a mask the verifier can follow
 	 * into the copy (a plain clamp gets lost in the compiler's code). */
 	__u32 n = len > WC_HTTP_HEAD - 1 ? WC_HTTP_HEAD - 1 : len;
@@ -213,7 +215,7 @@ static __always_inline void http_capture_at(__u64 key, struct close_record *rec,
 	if (n < 8)
 		return;
 	if (staged) {
-		st = bpf_map_lookup_elem(&head_stage, &zero);
+		st = bpf_map_lookup_elem(&head_stage, &dir);
 		if (!st || bpf_probe_read_user(st->buf, n, buf))
 			return;
 		look = st->buf;
