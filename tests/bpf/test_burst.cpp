@@ -13,6 +13,7 @@
 #include <atomic>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,12 +42,11 @@ void serve(int listen_fd, std::atomic<int>& accepted, std::atomic<int>& failures
     }
 }
 
-// Sockets on kPort that have not finished closing (not TIME-WAIT, not the
-// listener), by the kernel's own account: a burst on a loaded machine can
-// leave a few waiting on a retransmission for longer than a fixed sleep.
-// The burst's own sockets only (the clients bind 127.0.0.2 and up): another
-// test's orphan that happens to have kPort as its ephemeral port is not one.
-std::string unfinished_lines() {
+// The burst's sockets on kPort by the kernel's own account (`ss -e`), but
+// the listener: only the burst's own (the clients bind 127.0.0.2 and up),
+// not another test's orphan that happens to have kPort as its ephemeral
+// port.
+std::string burst_lines() {
     std::string out;
     const std::string port = std::to_string(kPort);
     std::string peers;
@@ -54,16 +54,42 @@ std::string unfinished_lines() {
         const std::string addr = "127.0.0." + std::to_string(2 + t);
         peers += (peers.empty() ? "" : " or ") + std::string("src ") + addr + " or dst " + addr;
     }
-    if (run_capture("ss -tanH state all '( sport = :" + port + " or dport = :" + port + " ) and ( " + peers +
-                        " )' | grep -v -e TIME-WAIT -e LISTEN",
+    if (run_capture("ss -tanHe state all '( sport = :" + port + " or dport = :" + port + " ) and ( " + peers +
+                        " )' | grep -v -e LISTEN",
                     out) > 1)
         return "ss failed: " + out;
     return out;
 }
 
+std::string lines_where(bool timewait) {
+    std::istringstream in(burst_lines());
+    std::string line, out;
+    while (std::getline(in, line))
+        if ((line.find("timer:(timewait") != std::string::npos) == timewait) out += line + '\n';
+    return out;
+}
+
+// Full sockets of the burst not yet destroyed (whoclosed reports a socket at
+// its destroy): a burst on a loaded machine can leave a few waiting on a
+// retransmission for longer than a fixed sleep. Timewait sockets are not
+// full sockets, whatever state `ss` gives them: a server socket closed
+// while its FIN awaited the peer's (FIN-WAIT-2, no file) is destroyed and
+// handed to a timewait socket in that sub-state, which `ss` shows as
+// FIN-WAIT-2 until the peer's FIN arrives.
+std::string unfinished_lines() { return lines_where(false); }
+
 int unfinished_sockets() {
     const std::string lines = unfinished_lines();
     return static_cast<int>(std::count(lines.begin(), lines.end(), '\n'));
+}
+
+// Timewait sockets of the burst still waiting for the peer's FIN.
+std::string fin_wait_timewaits() {
+    std::istringstream in(lines_where(true));
+    std::string line, out;
+    while (std::getline(in, line))
+        if (line.rfind("FIN-WAIT-2", 0) == 0) out += line + '\n';
+    return out;
 }
 
 // Connects n times; each time waits for the server's EOF, then closes.
@@ -136,6 +162,12 @@ TEST(Burst, TwentyThousandConnectionsNothingLost) {
     ASSERT_EQ(accepted.load(), kConnections);
     for (int i = 0; i < 100 && unfinished_sockets() != 0; ++i) usleep(100 * 1000);
     ASSERT_EQ(unfinished_sockets(), 0) << "sockets of the burst still closing after 10 s:\n" << unfinished_lines();
+    // Seen twice here under load, never explained: a server's timewait
+    // socket left in FIN-WAIT-2 for its whole minute, the client socket gone.
+    // Both full sockets were destroyed, so both events must be there; said
+    // on stdout so that the events checked below can be read against it.
+    if (const std::string waiting = fin_wait_timewaits(); !waiting.empty())
+        std::cout << "burst: timewait sockets still awaiting the client's FIN:\n" << waiting;
     usleep(100 * 1000);  // their destroy runs just after the final transition
     ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
     // The expectations below assume every server close kept its TIME_WAIT.
