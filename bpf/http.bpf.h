@@ -158,8 +158,7 @@ static __always_inline bool copy_head(char *dst, const struct head_stage *st, co
 static __always_inline bool keep_head(__u64 key, struct close_record *rec, const struct head_stage *st,
 				      const void *buf, __u32 n, enum http_kind kind, bool outbound, __u8 source)
 {
-	__u32 i = (__u32)key & heads_mask;
-	struct http_slot *h = bpf_map_lookup_elem(&http_slots, &i);
+	struct http_slot *h = heads_slot_of(key);
 	__u64 old;
 
 	if (!h)

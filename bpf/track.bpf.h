@@ -308,6 +308,14 @@ static __always_inline struct close_record *slot_of(__u64 key)
 	return bpf_map_lookup_elem(&slots, &i);
 }
 
+/* The heads slot a cookie maps to, likewise. */
+static __always_inline struct http_slot *heads_slot_of(__u64 key)
+{
+	__u32 i = (__u32)key & heads_mask;
+
+	return bpf_map_lookup_elem(&http_slots, &i);
+}
+
 /* The record of socket `key`: its slot if it holds it, else `socks`. */
 static __always_inline struct close_record *find_record(__u64 key)
 {
@@ -939,12 +947,11 @@ static __always_inline void submit(void *out)
 /* The heads slot socket `key` holds, or NULL. */
 static __always_inline struct http_slot *heads_held(__u64 key)
 {
-	__u32 i = (__u32)key & heads_mask;
 	struct http_slot *h;
 
 	if (!use_heads)
 		return NULL;
-	h = bpf_map_lookup_elem(&http_slots, &i);
+	h = heads_slot_of(key);
 	return h && READ_ONCE(h->cookie) == key ? h : NULL;
 }
 
@@ -952,9 +959,8 @@ static __always_inline struct http_slot *heads_held(__u64 key)
  * free. Only the bytes that mean something are copied (see
  * WC_F_HEADS_FOLLOW), through a dynptr: a sample of any size, and the
  * kernel's memcpy where a probe read copies 8 bytes a turn. */
-static __always_inline void emit_with_heads(struct close_record *rec, struct http_slot *h)
+static __always_inline void emit_with_heads(struct close_record *rec, __u32 rec_len, struct http_slot *h)
 {
-	__u32 rec_len = rec->ustack_len > 0 ? sizeof(*rec) : WC_RECORD_SHORT;
 	__u32 req_len = h->heads.req_len & (WC_HTTP_HEAD - 1);
 	__u32 resp_len = h->heads.resp_len & (WC_HTTP_HEAD - 1);
 	struct bpf_dynptr out;
@@ -981,7 +987,7 @@ static __always_inline void emit_with_heads(struct close_record *rec, struct htt
 static __always_inline void emit(struct close_record *rec, __u64 key)
 {
 	bool keep = passes_filters(rec);
-	__u64 size = rec->ustack_len > 0 ? sizeof(*rec) : WC_RECORD_SHORT;
+	__u64 size = WC_RECORD_LEN(rec->ustack_len);
 	struct http_slot *heads = heads_held(key);
 
 	if (!keep) {
@@ -993,7 +999,7 @@ static __always_inline void emit(struct close_record *rec, __u64 key)
 		/* Its heads are queued: the reader must hear to forget them. */
 		rec->flags |= WC_F_FILTERED_OUT;
 	} else if (heads) {
-		emit_with_heads(rec, heads);
+		emit_with_heads(rec, size, heads);
 		return;
 	}
 	if (bpf_ringbuf_output(&events, rec, size, wake_flags())) {

@@ -142,6 +142,8 @@ WC_STATIC_ASSERT((56 + sizeof(struct close_record)) % 64 == 0, "close_record: ke
 /* The ring's copy of a record without a user stack (ustack_len <= 0) stops
  * where ustack[] begins; the reader reads the rest as empty. */
 #define WC_RECORD_SHORT __builtin_offsetof(struct close_record, ustack)
+/* The bytes of a record in a ring sample, by its ustack_len. */
+#define WC_RECORD_LEN(ustack_len) ((ustack_len) > 0 ? sizeof(struct close_record) : WC_RECORD_SHORT)
 WC_STATIC_ASSERT(__builtin_offsetof(struct close_record, rx_mark) + 8 == 72, "close_record: hot fields in one line");
 
 /* The socket table's direct-mapped part (map `slots`, indexed by cookie):

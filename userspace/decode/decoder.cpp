@@ -60,8 +60,7 @@ std::optional<close_record> decode_close_record(const void* data, size_t size, s
     if (data != nullptr && size >= WC_RECORD_SHORT &&
         (field_at<unsigned int>(data, offsetof(close_record, flags)) & WC_F_HEADS_FOLLOW)) {
         // record, fixed part of the heads, request head, response head
-        const size_t rec_size =
-            field_at<int>(data, offsetof(close_record, ustack_len)) > 0 ? sizeof(close_record) : WC_RECORD_SHORT;
+        const size_t rec_size = WC_RECORD_LEN(field_at<int>(data, offsetof(close_record, ustack_len)));
         if (!heads) return reject(error, "close record with HTTP heads where none are expected");
         if (size < rec_size + WC_HEADS_FIXED)
             return reject(error, "close record with HTTP heads has " + std::to_string(size) +
@@ -86,7 +85,7 @@ std::optional<close_record> decode_close_record(const void* data, size_t size, s
 
 std::vector<char> encode_record_with_heads(close_record rec, const http_record& heads) {
     rec.flags |= WC_F_HEADS_FOLLOW;
-    const size_t rec_size = rec.ustack_len > 0 ? sizeof(close_record) : WC_RECORD_SHORT;
+    const size_t rec_size = WC_RECORD_LEN(rec.ustack_len);
     const size_t req = heads.req_len < WC_HTTP_HEAD ? heads.req_len : 0;
     const size_t resp = heads.resp_len < WC_HTTP_HEAD ? heads.resp_len : 0;
     std::vector<char> out(rec_size + WC_HEADS_FIXED + req + resp);
