@@ -105,6 +105,10 @@ int run_trace(const TraceOptions& opts) {
         std::cerr << ", " << session->tracer().recovered()
                   << " completed from the socket table (the kernel ran their last state changes"
                      " without whoclosed's hooks; their states end at the last one seen, then CLOSE)";
+    if (session->other_netns_left())
+        std::cerr << ", " << session->other_netns_left()
+                  << " sockets of other network namespaces still tracked (open, or closed without whoclosed's"
+                     " hooks running: not reported)";
     if (session->time_waits_dropped())
         std::cerr << ", " << session->time_waits_dropped()
                   << " TIME_WAITs dropped by the kernel (net.ipv4.tcp_max_tw_buckets is full; those events"

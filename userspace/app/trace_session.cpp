@@ -268,6 +268,7 @@ Summary TraceSession::finish(EventSink& sink) {
     tracer_->poll(0, fn);
     tracer_->drain_closed([&](const void* d, size_t n) { handle_filtered(d, n, sink); });
     sweep(sink, true);
+    other_netns_left_ = tracer_->other_netns_records([&](const close_record& r) { return record_passes_filters(r, cfg_); });
     std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started_;
     DropCounters drops = tracer_->counters();
     Summary s = summary_.finish(elapsed.count(), drops.lost() + decode_errors_,

@@ -47,6 +47,8 @@ public:
     uint64_t http_heads_dropped() const { return http_notes_.dropped(); }
     // Events whose TIME_WAIT the kernel dropped (see time_wait_dropped).
     uint64_t time_waits_dropped() const { return time_waits_dropped_; }
+    // Set by finish(): see Tracer::other_netns_records (filters applied).
+    uint64_t other_netns_left() const { return other_netns_left_; }
 
 private:
     TraceSession(const TraceOptions& opts, TracerConfig cfg, std::unique_ptr<Tracer> tracer);
@@ -71,6 +73,7 @@ private:
     std::chrono::steady_clock::time_point started_;
     uint64_t decode_errors_ = 0;
     uint64_t time_waits_dropped_ = 0;
+    uint64_t other_netns_left_ = 0;
     // Benchmark calibration WHOCLOSED_DISCARD_RECORDS=1 (scripts/bench.sh,
     // config `kernel`): every record is counted and dropped unprocessed.
     bool discard_records_ = false;

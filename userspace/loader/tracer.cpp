@@ -700,6 +700,13 @@ void Tracer::drain_closed(const RecordFn& fn) {
     }
 }
 
+uint64_t Tracer::other_netns_records(const std::function<bool(const close_record&)>& wanted) const {
+    uint64_t n = 0;
+    for (const auto& [key, rec] : read_table())
+        if (rec.netns != own_netns_ && wanted(rec)) ++n;
+    return n;
+}
+
 int Tracer::sweep_stale(const RecordFn& fn, bool final_pass, std::string& error) {
     if (!own_netns_) {
         error = "cannot read /proc/self/ns/net";

@@ -141,6 +141,11 @@ public:
     int sweep_stale(const RecordFn& fn, bool final_pass, std::string& error);
     // Records sweep_stale completed so far.
     uint64_t recovered() const { return recovered_; }
+    // Records still in the socket table of sockets in other network
+    // namespaces that `wanted` accepts. The stale sweep cannot judge them
+    // (sock_diag sees only ours): at the end of a trace these are sockets
+    // still open or closed without our hooks running, unreported either way.
+    uint64_t other_netns_records(const std::function<bool(const close_record&)>& wanted) const;
 
 private:
     Tracer(struct whoclosed_bpf* skel, AttachMode mode);
