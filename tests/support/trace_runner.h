@@ -61,6 +61,8 @@ public:
     const nlohmann::json& summary() const { return summary_; }             // type "summary"
     // Every byte the tracer wrote to its output file, as stop() found it.
     const std::string& output_text() const { return output_text_; }
+    // The file the tracer writes to (gone after stop()).
+    const std::string& output_path() const { return out_path_; }
     const std::string& stderr_text() const { return tracer_->stderr_text(); }
     // Close events whose lport or rport is `port`.
     std::vector<nlohmann::json> events_for_port(int port) const;

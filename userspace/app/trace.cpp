@@ -1,6 +1,9 @@
 // `whoclosed trace`: stream one event per closed TCP socket until a signal,
 // --duration or --count, then one summary line.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -16,6 +19,7 @@
 #include "cli/exit_codes.h"
 #include "sink/ndjson_sink.h"
 #include "sink/text_sink.h"
+#include "sink/written_pages.h"
 
 namespace whoclosed {
 
@@ -35,9 +39,19 @@ void install_stop_handlers() {
     signal(SIGPIPE, SIG_IGN);  // a closed pipe shows up as a failed stream
 }
 
-std::unique_ptr<EventSink> make_sink(bool text, std::ostream& out) {
+std::unique_ptr<LineSink> make_sink(bool text, std::ostream& out) {
     if (text) return std::make_unique<TextSink>(out);
     return std::make_unique<NdjsonSink>(out);
+}
+
+// A descriptor of the regular file the events go to (-o FILE, or stdout
+// redirected to one), for WrittenPagesDropper; -1 for anything else. Never
+// opens a FIFO: a read end of our own would keep its writes blocking.
+int output_file_fd(const std::optional<std::string>& output) {
+    if (!output) return fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
+    struct stat st {};
+    if (stat(output->c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return -1;
+    return open(output->c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 }
 
 }  // namespace
@@ -74,7 +88,10 @@ int run_trace(const TraceOptions& opts) {
               << session->http_mode() << ", acceptors by " << to_string(session->tracer().accept_hook())
               << "; Ctrl-C to stop)" << std::endl;
 
+    // Declared before the sink, whose destructor flushes through it.
+    WrittenPagesDropper dropper(output_file_fd(opts.output));
     auto lines = make_sink(opts.text, out);
+    if (dropper.active()) lines->set_after_flush([&dropper] { dropper.after_flush(); });
     ReportingSink reporting(*lines);
     EventSink& sink = opts.report_html ? static_cast<EventSink&>(reporting) : *lines;
     session->run(sink, [] { return g_stop.load(); });

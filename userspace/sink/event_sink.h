@@ -2,8 +2,10 @@
 // compare exact output; the caller owns the stream (stdout or -o FILE).
 #pragma once
 
+#include <functional>
 #include <ostream>
 #include <string>
+#include <utility>
 
 #include "correlate/close_event.h"
 #include "sink/json.h"
@@ -49,7 +51,10 @@ public:
     void flush() override {
         write_pending();
         out_.flush();
+        if (after_flush_) after_flush_();
     }
+    // Runs after every flush, once the batch is in the stream's file.
+    void set_after_flush(std::function<void()> fn) { after_flush_ = std::move(fn); }
 
 private:
     // Lines gather here until the batch ends: a filebuf hands any write of
@@ -76,6 +81,7 @@ private:
     ByteBuffer pending_;
     EventFormatter format_event_;
     SummaryFormatter format_summary_;
+    std::function<void()> after_flush_;
 };
 
 }  // namespace whoclosed
