@@ -111,7 +111,9 @@ std::vector<uint64_t> ProcessSymbolizer::unwind(pid_t pid, UserRegs regs, std::s
         return true;
     };
     const StackReader read = read_word;
-    std::vector<uint64_t> frames{regs.ip};
+    std::vector<uint64_t> frames;
+    frames.reserve(max_frames);
+    frames.push_back(regs.ip);
     while (frames.size() < max_frames) {
         // A return address follows its call: look up the call's own rules.
         const uint64_t at = frames.size() == 1 ? regs.ip : regs.ip - 1;
@@ -128,7 +130,12 @@ std::vector<uint64_t> ProcessSymbolizer::unwind(pid_t pid, UserRegs regs, std::s
 }
 
 const ProcessSymbolizer::FrameStep* ProcessSymbolizer::step_at_locked(pid_t pid, uint64_t at) {
-    if (auto it = steps_.find({pid, at}); it != steps_.end()) return &it->second;
+    RecentStep& recent = recent_steps_[(at ^ (at >> 8) ^ static_cast<uint64_t>(pid)) % recent_steps_.size()];
+    if (recent.step && recent.pid == pid && recent.at == at) return recent.step;
+    if (auto it = steps_.find({pid, at}); it != steps_.end()) {
+        recent = {pid, at, &it->second};
+        return &it->second;
+    }
     const Module* module = module_at_locked(pid, at);  // may re-read /proc: forgets steps
     if (module == nullptr) return nullptr;
     FrameStep step;
@@ -141,8 +148,10 @@ const ProcessSymbolizer::FrameStep* ProcessSymbolizer::step_at_locked(pid_t pid,
             step.vaddr = *vaddr;
         }
     }
-    if (steps_.size() >= kMaxSteps) steps_.clear();
-    return &steps_.emplace(StepKey{pid, at}, std::move(step)).first->second;
+    if (steps_.size() >= kMaxSteps) forget_steps_locked();
+    const FrameStep* found = &steps_.emplace(StepKey{pid, at}, std::move(step)).first->second;
+    recent = {pid, at, found};
+    return found;
 }
 
 const Module* ProcessSymbolizer::module_at_locked(pid_t pid, uint64_t ip) {

@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -91,7 +92,10 @@ private:
     // Mappings changed somewhere (steps found from the old ones may be
     // wrong), or a binary is about to enter the cache (and may push one out,
     // which no step may then hold on to).
-    void forget_steps_locked() { steps_.clear(); }
+    void forget_steps_locked() {
+        steps_.clear();
+        recent_steps_.fill({});
+    }
 
     Options options_;
     std::mutex mutex_;
@@ -99,6 +103,15 @@ private:
     BinaryCache binaries_;
     std::unordered_map<StepKey, FrameStep, StepKeyHash> steps_;
     static constexpr size_t kMaxSteps = 65536;
+    // Direct-mapped in front of steps_ (whose nodes never move while they
+    // live): a closing site's few addresses come back with every event,
+    // and the hash map's find was half of unwinding's cost.
+    struct RecentStep {
+        pid_t pid = 0;
+        uint64_t at = 0;
+        const FrameStep* step = nullptr;
+    };
+    std::array<RecentStep, 256> recent_steps_{};
 };
 
 }  // namespace whoclosed
