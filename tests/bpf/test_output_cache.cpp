@@ -3,11 +3,9 @@
 // conn_loop (tests/bench), ~2 s of loopback connections, two events each.
 // Ground truth: conn_loop's own count of connections, and mincore(2) on a
 // mapping of the output file.
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -15,35 +13,16 @@
 
 #include <gtest/gtest.h>
 
+#include "support/page_cache.h"
 #include "support/sockets.h"
 #include "support/trace_runner.h"
+#include "sink/written_pages.h"
 
 namespace whoclosed::testing {
 namespace {
 
 constexpr int kPort = 19461;
-constexpr size_t kStretch = 8u << 20;  // WrittenPagesDropper::kStretch
-
-// Pages of [from, to) of the file in the page cache, and the file's size.
-size_t resident_pages(const std::string& path, size_t from, size_t to, size_t& size) {
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    struct stat st {};
-    if (fd < 0 || fstat(fd, &st) != 0) return ~size_t{0};
-    size = static_cast<size_t>(st.st_size);
-    to = std::min(to, size);
-    void* map = mmap(nullptr, to, PROT_READ, MAP_SHARED, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED) return ~size_t{0};
-    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-    std::vector<unsigned char> vec((to + page - 1) / page);
-    size_t n = ~size_t{0};
-    if (mincore(map, to, vec.data()) == 0) {
-        n = 0;
-        for (size_t i = from / page; i < vec.size(); i++) n += vec[i] & 1;
-    }
-    munmap(map, to);
-    return n;
-}
+constexpr size_t kStretch = WrittenPagesDropper::kStretch;
 
 TEST(OutputCache, ATraceFileKeepsOnlyItsNewestPagesCachedAndEveryEvent) {
     WHOCLOSED_REQUIRE_ROOT();
@@ -58,17 +37,16 @@ TEST(OutputCache, ATraceFileKeepsOnlyItsNewestPagesCachedAndEveryEvent) {
     ASSERT_EQ(errors, 0u) << out;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a few ring drains
 
-    size_t size = 0;
     const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-    const size_t first = resident_pages(tracer.output_path(), 0, kStretch, size);
-    ASSERT_NE(first, ~size_t{0}) << "cannot map " << tracer.output_path();
-    ASSERT_GE(size, 3 * kStretch) << "too few events for three stretches: " << connections << " connections";
+    const auto pages = cached_pages(tracer.output_path());
+    ASSERT_FALSE(pages.empty()) << "cannot map " << tracer.output_path();
+    ASSERT_GE(std::filesystem::file_size(tracer.output_path()), 3 * kStretch) << "too few events for three stretches: " << connections
+                                                 << " connections";
     // The first stretch went to the disk while two more were written; a
     // page still under writeback when it was dropped may stay.
+    const size_t first = count_cached(pages, 0, kStretch / page);
     EXPECT_LT(first, kStretch / page / 2) << "of " << kStretch / page << " pages of the first 8 MiB still cached";
-    size_t size_again = 0;
-    EXPECT_GT(resident_pages(tracer.output_path(), size - size % page - page, size, size_again), 0u)
-        << "the newest page is not cached: the file was not written through the page cache?";
+    EXPECT_EQ(pages.back(), 1) << "the newest page is not cached: the file was not written through the page cache?";
 
     ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
     EXPECT_EQ(tracer.summary().at("lost"), 0) << tracer.stderr_text();

@@ -2,7 +2,6 @@
 // stretches in the page cache, and the file's bytes are unchanged. Ground
 // truth: the bytes the test wrote, and mincore(2) on a mapping of the file.
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -17,8 +16,13 @@
 #include "sink/ndjson_sink.h"
 #include "sink/written_pages.h"
 
+#include "../support/page_cache.h"
+
 namespace whoclosed {
 namespace {
+
+using testing::cached_pages;
+using testing::count_cached;
 
 constexpr long kTmpfsMagic = 0x01021994;
 
@@ -29,26 +33,6 @@ std::filesystem::path disk_dir() {
         if (statfs(d.c_str(), &fs) == 0 && fs.f_type != kTmpfsMagic) return d;
     }
     return {};
-}
-
-// Which of the file's pages are in the page cache.
-std::vector<unsigned char> resident_pages(const std::string& path, size_t size) {
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return {};
-    void* map = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED) return {};
-    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-    std::vector<unsigned char> vec((size + page - 1) / page);
-    if (mincore(map, size, vec.data()) != 0) vec.clear();
-    munmap(map, size);
-    return vec;
-}
-
-size_t count_resident(const std::vector<unsigned char>& vec, size_t from, size_t to) {
-    size_t n = 0;
-    for (size_t i = from; i < to && i < vec.size(); i++) n += vec[i] & 1;
-    return n;
 }
 
 // Stretch i of the file: bytes that differ per stretch and per position.
@@ -86,10 +70,10 @@ TEST(WrittenPages, StretchesOnDiskLeaveThePageCacheAndTheFileKeepsItsBytes) {
     const size_t size = static_cast<size_t>(kStretches * WrittenPagesDropper::kStretch);
     const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
     const size_t per_stretch = static_cast<size_t>(WrittenPagesDropper::kStretch) / page;
-    const auto vec = resident_pages(path, size);
+    const auto vec = cached_pages(path);
     ASSERT_EQ(vec.size(), size / page);
-    EXPECT_EQ(count_resident(vec, 0, 2 * per_stretch), 0u) << "the first two stretches stayed cached";
-    EXPECT_EQ(count_resident(vec, 3 * per_stretch, 4 * per_stretch), per_stretch)
+    EXPECT_EQ(count_cached(vec, 0, 2 * per_stretch), 0u) << "the first two stretches stayed cached";
+    EXPECT_EQ(count_cached(vec, 3 * per_stretch, 4 * per_stretch), per_stretch)
         << "the newest stretch, just written, was dropped";
 
     std::ifstream in(path, std::ios::binary);

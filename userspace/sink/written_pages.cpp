@@ -6,6 +6,12 @@
 
 namespace whoclosed {
 
+namespace {
+
+off_t whole_pages(off_t bytes) { return bytes & ~static_cast<off_t>(sysconf(_SC_PAGESIZE) - 1); }
+
+}  // namespace
+
 WrittenPagesDropper::WrittenPagesDropper(int fd) {
     struct stat st {};
     if (fd < 0) return;
@@ -15,7 +21,7 @@ WrittenPagesDropper::WrittenPagesDropper(int fd) {
     }
     fd_ = fd;
     // Appending to an existing file: what was there is not ours to drop.
-    started_ = prev_started_ = dropped_ = st.st_size & ~static_cast<off_t>(sysconf(_SC_PAGESIZE) - 1);
+    started_ = prev_started_ = dropped_ = whole_pages(st.st_size);
 }
 
 WrittenPagesDropper::~WrittenPagesDropper() {
@@ -25,7 +31,7 @@ WrittenPagesDropper::~WrittenPagesDropper() {
 void WrittenPagesDropper::after_flush() {
     struct stat st {};
     if (fd_ < 0 || fstat(fd_, &st) != 0) return;
-    const off_t end = st.st_size & ~static_cast<off_t>(sysconf(_SC_PAGESIZE) - 1);  // whole pages
+    const off_t end = whole_pages(st.st_size);
     if (end - started_ < kStretch) return;
     // Failures change nothing but the cache (a filesystem without these
     // calls, say): the file is written all the same.
