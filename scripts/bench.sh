@@ -193,12 +193,19 @@ http {
   }
 }
 CONF
+  # Another server on the port would answer for ours, which then dies
+  # unseen on its bind(), and the numbers would be that server's.
+  if curl -fsS -o /dev/null "http://127.0.0.1:${PORT}/" 2>/dev/null; then
+    die "something already answers on 127.0.0.1:${PORT}: stop it first"
+  fi
   nginx -p "${WORK}/nginx" -e "${WORK}/nginx/error.log" \
     -c "${WORK}/nginx/nginx.conf" 2>"${WORK}/nginx/stderr.log" &
   NGINX_PID=$!
   local i
   for ((i = 0; i < 50; i++)); do
     if curl -fsS -o /dev/null "http://127.0.0.1:${PORT}/" 2>/dev/null; then
+      sleep 0.2 # a server that lost the bind() race is gone by now
+      kill -0 "${NGINX_PID}" 2>/dev/null || break
       return 0
     fi
     kill -0 "${NGINX_PID}" 2>/dev/null || break
