@@ -1,3 +1,5 @@
+#include <arpa/inet.h>
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -162,6 +164,22 @@ TEST(Offset, BootToUnixIsPlausible) {
     const int64_t offset = boot_to_unix_offset_ns();
     EXPECT_GT(offset, 1'577'836'800LL * 1'000'000'000LL);
     EXPECT_LT(offset, static_cast<int64_t>(time(nullptr)) * 1'000'000'000LL);
+}
+
+// The IPv4 fast path against libc's inet_ntop, every octet width (1, 2
+// and 3 digits, and their edges) in every position.
+TEST(FormatAddress, Ipv4AgreesWithInetNtop) {
+    const unsigned char octets[] = {0, 9, 10, 99, 100, 255};
+    unsigned char addr[16] = {};
+    for (unsigned char a : octets)
+        for (unsigned char b : octets)
+            for (unsigned char c : octets)
+                for (unsigned char d : octets) {
+                    addr[0] = a, addr[1] = b, addr[2] = c, addr[3] = d;
+                    char want[INET_ADDRSTRLEN] = {};
+                    ASSERT_NE(inet_ntop(AF_INET, addr, want, sizeof want), nullptr);
+                    ASSERT_EQ(format_address(addr, AF_INET), want);
+                }
 }
 
 }  // namespace

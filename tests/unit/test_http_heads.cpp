@@ -68,6 +68,30 @@ TEST(HttpHeads, MemoGivesTheSameExchangeAndKeepsEachSocketsRequestCount) {
     EXPECT_EQ(back->last_request->connection, "close");
 }
 
+// Three exchanges in turn through a memo of two: the latest-two shortcut
+// misses, hits and is emptied with the memo each time it starts over, and
+// every answer is the one an unmemoized parse gives.
+TEST(HttpHeads, MemoAnswersRightWhileExchangesTakeTurns) {
+    HttpHeadsParser parser(2);
+    const std::vector<std::pair<http_record, Role>> cases = {
+        {heads("GET /a HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\n\r\n", false, 1), Role::Server},
+        {heads("GET /b HTTP/1.1\r\n\r\n", "HTTP/1.1 404 Not Found\r\n\r\n", true, 1), Role::Client},
+        {heads("GET /c HTTP/1.1\r\n\r\n", "HTTP/1.1 503 Busy\r\n\r\n", false, 1), Role::Server},
+    };
+    const size_t order[] = {0, 1, 0, 1, 2, 0, 2, 2, 1, 0, 1, 2, 1, 0};
+    for (size_t step = 0; step < std::size(order); ++step) {
+        SCOPED_TRACE(::testing::Message() << "step " << step);
+        const auto& [h, role] = cases[order[step]];
+        auto memo = parser.parse(h, role);
+        auto fresh = exchange_from_heads(h, role);
+        ASSERT_TRUE(memo && fresh);
+        EXPECT_EQ(memo->side, fresh->side);
+        ASSERT_TRUE(memo->last_request && memo->last_response);
+        EXPECT_EQ(memo->last_request->path, fresh->last_request->path);
+        EXPECT_EQ(memo->last_response->status, fresh->last_response->status);
+    }
+}
+
 // Everything the memo's answer depends on tells entries apart: the same
 // bytes split differently between request and response, another source,
 // another role, a different byte anywhere. Each answer equals an unmemoized

@@ -67,16 +67,16 @@ std::string comm_from_kernel(const char (&comm)[WC_COMM_LEN]) {
 
 std::string format_address(const unsigned char (&addr)[16], unsigned short family) {
     if (family != AF_INET6) {  // the common case, without inet_ntop's sprintf per octet
-        std::string out;
-        out.reserve(15);
+        char out[16];  // "255.255.255.255": fits the string's own buffer, no allocation
+        size_t n = 0;
         for (int i = 0; i < 4; ++i) {
-            if (i) out += '.';
+            if (i) out[n++] = '.';
             const unsigned v = addr[i];
-            if (v >= 100) out += static_cast<char>('0' + v / 100);
-            if (v >= 10) out += static_cast<char>('0' + v / 10 % 10);
-            out += static_cast<char>('0' + v % 10);
+            if (v >= 100) out[n++] = static_cast<char>('0' + v / 100);
+            if (v >= 10) out[n++] = static_cast<char>('0' + v / 10 % 10);
+            out[n++] = static_cast<char>('0' + v % 10);
         }
-        return out;
+        return std::string(out, n);
     }
     char buf[INET6_ADDRSTRLEN] = {};
     const int af = family == AF_INET6 ? AF_INET6 : AF_INET;

@@ -40,25 +40,48 @@ std::optional<HttpExchange> exchange_from_heads(const http_record& heads, Role r
     return ex;
 }
 
+void HttpHeadsParser::remember(const Entry* e) {
+    if (recent_[0] != e) {
+        recent_[1] = recent_[0];
+        recent_[0] = e;
+    }
+}
+
 std::optional<HttpExchange> HttpHeadsParser::parse(const http_record& heads, Role role) {
     const std::string_view req(heads.req, std::min<size_t>(heads.req_len, WC_HTTP_HEAD));
     const std::string_view resp(heads.resp, std::min<size_t>(heads.resp_len, WC_HTTP_HEAD));
-    // The memo's key (a full comparison follows): both heads' bytes hashed
-    // in place, and the small fields.
-    const std::hash<std::string_view> bytes_hash;
-    const uint64_t hash = (bytes_hash(req) * 0x9e3779b97f4a7c15ull ^ bytes_hash(resp)) +
-                          (heads.req_outbound | static_cast<uint64_t>(heads.source) << 8 |
-                           static_cast<uint64_t>(role) << 16);
-
-    auto it = memo_.find(hash);
     std::optional<HttpExchange> ex;
-    if (it != memo_.end() && it->second.matches(req, resp, heads, role)) {
-        ex = it->second.exchange;
-    } else {
-        ex = exchange_from_heads(heads, role);
-        if (ex) ex->json_tail = std::make_shared<std::string>();  // one rendering for all its copies
-        if (memo_.size() >= capacity_) memo_.clear();  // crude, bounded, and rare
-        memo_[hash] = Entry{heads.req_outbound, heads.source, role, std::string(req), std::string(resp), ex};
+    const Entry* hit = nullptr;
+    for (const Entry* e : recent_)
+        if (e && e->matches(req, resp, heads, role)) {
+            hit = e;
+            break;
+        }
+    if (!hit) {
+        // The memo's key (a full comparison follows): both heads' bytes
+        // hashed in place, and the small fields.
+        const std::hash<std::string_view> bytes_hash;
+        const uint64_t hash = (bytes_hash(req) * 0x9e3779b97f4a7c15ull ^ bytes_hash(resp)) +
+                              (heads.req_outbound | static_cast<uint64_t>(heads.source) << 8 |
+                               static_cast<uint64_t>(role) << 16);
+        auto it = memo_.find(hash);
+        if (it != memo_.end() && it->second.matches(req, resp, heads, role)) {
+            hit = &it->second;
+        } else {
+            ex = exchange_from_heads(heads, role);
+            if (ex) ex->json_tail = std::make_shared<std::string>();  // one rendering for all its copies
+            if (memo_.size() >= capacity_) {  // crude, bounded, and rare
+                memo_.clear();
+                recent_[0] = recent_[1] = nullptr;
+            }
+            Entry& e = memo_[hash];
+            e = Entry{heads.req_outbound, heads.source, role, std::string(req), std::string(resp), ex};
+            remember(&e);
+        }
+    }
+    if (hit) {
+        ex = hit->exchange;
+        remember(hit);
     }
     // The count is per socket, not part of the heads.
     if (ex) ex->requests = std::max<uint64_t>(ex->requests, heads.requests);
