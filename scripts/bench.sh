@@ -480,6 +480,14 @@ print("cpu: tracer utime+stime; BPF program time is charged to the traced tasks 
 PY
 }
 
+# A tracer left running (another whoclosed, an experiment's) would hook every
+# configuration, `none` included, and every ratio would be off (seen here:
+# untraced runs at 21,500 instead of 25,000 requests/s). Its state hook's
+# name gives it away (15 characters at most in the kernel).
+LOADED_PROGS=$(bpftool prog show 2>/dev/null || true) # whole, before grep -q (pipefail)
+if grep -qE 'name (btf|tp|fentry|kprobe)_set_stat' <<<"${LOADED_PROGS}"; then
+  die "a whoclosed tracer is already running (bpftool prog show lists its set_state program): stop it first"
+fi
 if [[ ${BPF_STATS} == 1 ]]; then
   STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
   sysctl -qw kernel.bpf_stats_enabled=1
