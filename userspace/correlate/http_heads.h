@@ -42,7 +42,7 @@ private:
                    req == req_bytes && resp == resp_bytes;
         }
     };
-    // Tried before hashing (hashing both heads was a third of parse()):
+    // Tried before hashing (hashing both heads was over half of parse()):
     // the entries of the latest two answers, newest first. Under load the
     // heads alternate between a few exchanges (a loopback connection's two
     // ends close one after the other). Entries of an unordered_map stay
